@@ -1,0 +1,1 @@
+"""The chamomile: suppliers, investors, community and the health of every petal."""

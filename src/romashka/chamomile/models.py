@@ -1,0 +1,89 @@
+"""What the network exchanges with its other petals: supplier orders, investments, payouts, initiatives."""
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from romashka.core.models import Location, Organisation, Party
+
+
+class SupplierOrder(models.Model):
+    organisation = models.ForeignKey(Organisation, on_delete=models.CASCADE, related_name="supplier_orders")
+    supplier = models.ForeignKey(Party, verbose_name=_("supplier"), on_delete=models.PROTECT, related_name="supplier_orders")
+    location = models.ForeignKey(
+        Location, verbose_name=_("location"), on_delete=models.PROTECT, null=True, blank=True, related_name="supplier_orders"
+    )
+    ordered_on = models.DateField(_("date"))
+    amount = models.DecimalField(_("amount"), max_digits=14, decimal_places=2)
+    reference = models.CharField(_("reference"), max_length=100, blank=True)
+
+    class Meta:
+        verbose_name = _("supplier order")
+        verbose_name_plural = _("supplier orders")
+        ordering = ["-ordered_on"]
+        indexes = [models.Index(fields=["supplier", "ordered_on"]), models.Index(fields=["location", "ordered_on"])]
+
+    def __str__(self) -> str:
+        return f"{self.supplier} {self.ordered_on} {self.amount}"
+
+
+class Investment(models.Model):
+    organisation = models.ForeignKey(Organisation, on_delete=models.CASCADE, related_name="investments")
+    investor = models.ForeignKey(Party, verbose_name=_("investor"), on_delete=models.PROTECT, related_name="investments")
+    invested_on = models.DateField(_("date"))
+    amount = models.DecimalField(_("amount"), max_digits=14, decimal_places=2)
+    note = models.CharField(_("note"), max_length=300, blank=True)
+
+    class Meta:
+        verbose_name = _("investment")
+        verbose_name_plural = _("investments")
+        ordering = ["-invested_on"]
+
+    def __str__(self) -> str:
+        return f"{self.investor} {self.invested_on} {self.amount}"
+
+
+class Payout(models.Model):
+    organisation = models.ForeignKey(Organisation, on_delete=models.CASCADE, related_name="payouts")
+    investor = models.ForeignKey(Party, verbose_name=_("investor"), on_delete=models.PROTECT, related_name="payouts")
+    paid_on = models.DateField(_("date"))
+    amount = models.DecimalField(_("amount"), max_digits=14, decimal_places=2)
+    note = models.CharField(_("note"), max_length=300, blank=True)
+
+    class Meta:
+        verbose_name = _("payout")
+        verbose_name_plural = _("payouts")
+        ordering = ["-paid_on"]
+
+    def __str__(self) -> str:
+        return f"{self.investor} {self.paid_on} {self.amount}"
+
+
+class InitiativeKind(models.TextChoices):
+    FORUM = "forum", _("forum")
+    CITY_EVENT = "city_event", _("city event")
+    FOUNDATION = "foundation", _("foundation programme")
+    EDUCATION = "education", _("education")
+    OTHER = "other", _("other")
+
+
+class CommunityInitiative(models.Model):
+    organisation = models.ForeignKey(Organisation, on_delete=models.CASCADE, related_name="community_initiatives")
+    title = models.CharField(_("title"), max_length=300)
+    held_on = models.DateField(_("date"))
+    kind = models.CharField(_("kind"), max_length=20, choices=InitiativeKind.choices, default=InitiativeKind.OTHER)
+    location = models.ForeignKey(
+        Location, verbose_name=_("location"), on_delete=models.SET_NULL, null=True, blank=True, related_name="initiatives"
+    )
+    reach = models.PositiveIntegerField(_("reach, people"), default=0)
+    cost = models.DecimalField(_("cost"), max_digits=14, decimal_places=2, default=0)
+    partners = models.ManyToManyField(Party, verbose_name=_("partners"), blank=True, related_name="initiatives")
+    link = models.URLField(_("link"), blank=True)
+    description = models.TextField(_("description"), blank=True)
+
+    class Meta:
+        verbose_name = _("community initiative")
+        verbose_name_plural = _("community initiatives")
+        ordering = ["-held_on"]
+
+    def __str__(self) -> str:
+        return self.title

@@ -1,0 +1,1 @@
+"""Organisation, locations, departments, people of every petal, roles and scoping."""

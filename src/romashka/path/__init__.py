@@ -1,0 +1,1 @@
+"""The client's path: purchases, statuses and their history."""

@@ -1,0 +1,13 @@
+"""URL map: pages, admin and the REST API."""
+
+from django.contrib import admin
+from django.urls import include, path
+
+from romashka.api import api
+
+urlpatterns = [
+    path("admin/", admin.site.urls),
+    path("api/", api.urls),
+    path("i18n/", include("django.conf.urls.i18n")),
+    path("", include("romashka.web.urls")),
+]

@@ -1,0 +1,1 @@
+"""Pages: the layout, navigation, dashboard, lists and the vendored front-end files."""
