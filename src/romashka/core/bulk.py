@@ -28,7 +28,7 @@ def bulk_insert(model: type[models.Model], fields: Sequence[str], rows: Iterable
         # A larger page cache keeps index pages in memory while millions of rows go in.
         cursor.execute("PRAGMA cache_size = -262144")
         placeholders = ", ".join(["%s"] * len(columns))
-        sql = f"INSERT INTO {connection.ops.quote_name(table)} ({quoted}) VALUES ({placeholders})"
+        sql = f"INSERT INTO {connection.ops.quote_name(table)} ({quoted}) VALUES ({placeholders})"  # noqa: S608 - names come from model metadata, values are parameters
         batch: list[Sequence] = []
         for row in rows:
             batch.append(row)

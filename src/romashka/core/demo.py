@@ -28,7 +28,7 @@ from romashka.core.models import (
 )
 from romashka.core.services import user_create
 
-DEMO_PASSWORD = "romashka"
+DEMO_PASSWORD = "romashka"  # noqa: S105 - the published demo password, printed by make run
 DEMO_SOURCE = "demo-pos"
 
 

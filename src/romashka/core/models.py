@@ -250,6 +250,9 @@ class LoginFailure(models.Model):
         verbose_name = _("login failure")
         verbose_name_plural = _("login failures")
 
+    def __str__(self) -> str:
+        return f"{self.username}: {self.failures}"
+
 
 class ApiToken(models.Model):
     """A personal API token; only its SHA-256 is stored, the token itself is shown once."""

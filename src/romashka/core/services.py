@@ -16,7 +16,7 @@ from django.utils.translation import gettext as _
 from romashka.core.choices import PartyKind, Role
 from romashka.core.models import ApiToken, Location, LoginFailure, Membership, Organisation, Party
 
-TOKEN_PREFIX = "rmk_"
+TOKEN_PREFIX = "rmk_"  # noqa: S105 - a public prefix, not a secret
 
 
 @transaction.atomic
