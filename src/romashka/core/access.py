@@ -163,9 +163,10 @@ def access_client(user, party_id: int) -> Party:
     return party
 
 
-def partners_visible(user, kind: PartyKind) -> QuerySet[Party]:
+def partners_visible(user, *kinds: PartyKind) -> QuerySet[Party]:
+    """Suppliers, investors, community and other non-guest parties of the given kinds."""
     scope = require(user, C.VIEW_PARTNERS)
-    return Party.objects.filter(organisation_id=scope.organisation_id, roles__kind=kind)
+    return Party.objects.filter(organisation_id=scope.organisation_id, roles__kind__in=kinds).distinct()
 
 
 def location_filter_q(user, field: str = "location_id") -> Q:

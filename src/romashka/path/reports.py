@@ -1,0 +1,110 @@
+"""Reads for the dashboard: counts and revenue of purchases within a user's scope, cached per data version."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from decimal import Decimal
+
+from django.core.cache import cache
+from django.db.models import CharField, Count, Max, Sum
+from django.db.models.functions import Cast, Substr
+
+from romashka.core.access import Capability, Scope
+from romashka.core.choices import PartyKind
+from romashka.core.models import Employee, Location, Organisation, Party
+from romashka.path.models import Purchase
+
+
+@dataclass
+class Dashboard:
+    clients: int = 0
+    purchases: int = 0
+    revenue: Decimal = Decimal("0")
+    active_clients: int = 0
+    active_since: date | None = None
+    last_day: date | None = None
+    cycle_days: int = 90
+    months: list[tuple[str, Decimal, int]] = field(default_factory=list)  # (YYYY-MM, revenue, receipts)
+    locations: list[tuple[Location, Decimal, int]] = field(default_factory=list)
+    staff_active: int = 0
+    staff_left_last_year: int = 0
+
+
+def _scoped(queryset, scope: Scope, location_field: str):
+    if scope.location_ids is None:
+        return queryset
+    return queryset.filter(**{f"{location_field}__in": scope.location_ids})
+
+
+def _data_version(scope: Scope) -> str:
+    """Changes whenever purchases, parties or staff are added, so cached figures never go stale."""
+    marks = [
+        Purchase.objects.aggregate(m=Max("id"))["m"],
+        Party.objects.aggregate(m=Max("id"))["m"],
+        Employee.objects.aggregate(m=Max("id"))["m"],
+    ]
+    return ":".join(str(m) for m in marks)
+
+
+def dashboard(*, scope: Scope, today: date) -> Dashboard:
+    """The home dashboard's figures for the scope; cached until the data changes."""
+    locations_key = "all" if scope.location_ids is None else ",".join(map(str, sorted(scope.location_ids)))
+    key = f"dashboard:{scope.organisation_id}:{scope.role}:{locations_key}:{today}:{_data_version(scope)}"
+    cached = cache.get(key)
+    if cached is not None:
+        return cached
+    result = _dashboard(scope=scope, today=today)
+    cache.set(key, result, 3600)
+    return result
+
+
+def _dashboard(*, scope: Scope, today: date) -> Dashboard:
+    organisation = Organisation.objects.get(pk=scope.organisation_id)
+    board = Dashboard(cycle_days=organisation.default_cycle_days)
+    if scope.can(Capability.VIEW_STAFF):
+        staff = _scoped(Employee.objects.filter(party__organisation_id=scope.organisation_id), scope, "location_id")
+        board.staff_active = staff.filter(left_on__isnull=True).count()
+        board.staff_left_last_year = staff.filter(left_on__gt=today - timedelta(days=365), left_on__lte=today).count()
+    if not scope.can(Capability.VIEW_PURCHASES):
+        return board
+    guests = Party.objects.filter(organisation_id=scope.organisation_id, roles__kind=PartyKind.GUEST)
+    board.clients = _scoped(guests, scope, "home_location_id").count()
+    purchases = _scoped(Purchase.objects.filter(organisation_id=scope.organisation_id), scope, "location_id")
+    # One pass over the purchases, grouped by month and location; everything else is summed from it.
+    grid = list(
+        purchases.annotate(month=Substr(Cast("purchased_on", output_field=CharField()), 1, 7))
+        .values("month", "location_id")
+        .annotate(revenue=Sum("amount"), receipts=Count("id"), last_day=Max("purchased_on"))
+        .order_by()
+    )
+    months: dict[str, list] = {}
+    by_location: dict[int | None, list] = {}
+    for row in grid:
+        revenue = Decimal(row["revenue"] or 0)
+        for bucket in (months.setdefault(row["month"], [Decimal(0), 0]),
+                       by_location.setdefault(row["location_id"], [Decimal(0), 0])):
+            bucket[0] += revenue
+            bucket[1] += row["receipts"]
+    cent = Decimal("0.01")
+    board.months = [(month, total.quantize(cent), receipts) for month, (total, receipts) in sorted(months.items())]
+    board.purchases = sum(receipts for _m, _r, receipts in board.months)
+    board.revenue = sum((revenue for _m, revenue, _c in board.months), Decimal(0)).quantize(cent)
+    board.last_day = max((row["last_day"] for row in grid), default=None)
+    if board.last_day:
+        # Active: bought within the purchase cycle before the latest purchase day in the data.
+        board.active_since = board.last_day - timedelta(days=board.cycle_days)
+        board.active_clients = (
+            purchases.filter(purchased_on__gt=board.active_since, amount__gt=0)
+            .values("party_id").distinct().count()
+        )
+    locations = _scoped(Location.objects.filter(organisation_id=scope.organisation_id), scope, "id")
+    board.locations = sorted(
+        (
+            (loc, by_location.get(loc.pk, [Decimal(0), 0])[0].quantize(cent), by_location.get(loc.pk, [0, 0])[1])
+            for loc in locations
+        ),
+        key=lambda item: item[1],
+        reverse=True,
+    )
+    return board

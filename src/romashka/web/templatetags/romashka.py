@@ -1,0 +1,65 @@
+"""Template filters: money and numbers in the user's language, masked contacts, status chips."""
+
+from __future__ import annotations
+
+from decimal import ROUND_HALF_UP, Decimal
+
+from django import template
+from django.utils import translation
+from django.utils.formats import number_format
+
+register = template.Library()
+
+CURRENCY_SIGNS = {"RUB": "₽", "USD": "$", "EUR": "€", "KZT": "₸"}
+
+
+@register.filter
+def money(value, currency: str = "RUB") -> str:
+    """1 234 567,89 ₽ in Russian, ₽1,234,567.89 in English; whole roubles with `money_whole`."""
+    if value in (None, ""):
+        return "—"
+    amount = Decimal(value).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
+    sign = CURRENCY_SIGNS.get(currency, currency)
+    text = number_format(amount, 2, use_l10n=True, force_grouping=True)
+    if translation.get_language() == "en":
+        return f"-{sign}{text[1:]}" if text.startswith("-") else f"{sign}{text}"
+    return f"{text}\u00a0{sign}"
+
+
+@register.filter
+def money_whole(value, currency: str = "RUB") -> str:
+    if value in (None, ""):
+        return "—"
+    amount = Decimal(value).quantize(Decimal("1"), rounding=ROUND_HALF_UP)
+    sign = CURRENCY_SIGNS.get(currency, currency)
+    text = number_format(amount, 0, use_l10n=True, force_grouping=True)
+    if translation.get_language() == "en":
+        return f"{sign}{text}"
+    return f"{text}\u00a0{sign}"
+
+
+@register.filter
+def num(value) -> str:
+    if value in (None, ""):
+        return "—"
+    return number_format(value, 0, use_l10n=True, force_grouping=True)
+
+
+@register.filter
+def percent(value, digits: int = 1) -> str:
+    if value in (None, ""):
+        return "—"
+    return number_format(Decimal(value) * 100, digits, use_l10n=True) + "\u00a0%"
+
+
+@register.filter
+def mask(value: str) -> str:
+    """+7 (916) ***-**-67: enough to recognise, not enough to call."""
+    if not value:
+        return ""
+    visible = value[-2:]
+    head = value[:4] if value.startswith("+") else value[:2]
+    if "@" in value:
+        name, _, domain = value.partition("@")
+        return f"{name[:1]}***@{domain}"
+    return f"{head}***{visible}"
