@@ -1,0 +1,154 @@
+"""The default lifecycle rule set (PRODUCT.md, "Lifecycle rules") as one ibis expression.
+
+Input: a table of purchases with the columns ``customer_id`` (string), ``purchased_at`` (date or
+timestamp) and ``amount`` (decimal; refunds negative). Output: one row per customer seen up to
+``as_of`` with the columns of :data:`LIFECYCLE_COLUMNS`.
+
+The rules, read literally:
+
+1. Rows dated after ``as_of`` are ignored; customer ids are kept exactly as given.
+2. A purchase day is a (customer, calendar day) whose summed amount is > 0. ``monetary`` is the sum
+   of *all* amounts up to ``as_of`` (refunds included, also on days that are not purchase days),
+   summed as decimals and rounded to kopecks.
+3. Two consecutive purchase days more than ``lost_after_days`` apart start a new episode; a gap of
+   exactly ``lost_after_days`` stays in the same episode.
+4. ``recency_days`` = ``as_of`` − last purchase day.
+5. lost if ``recency_days > lost_after_days``; else dormant if ``recency_days > cycle_days``; else
+   fan if the current episode has ≥ ``fan_min_purchases`` purchase days; else novice.
+6. ``won_back`` is true when the customer has more than one episode.
+
+A customer with rows up to ``as_of`` but no purchase day (only refunds or days summing to zero or
+less) is a **lead**: the contract calls a contact with no purchase day a lead. Such a row has
+``purchase_days = 0``, ``episode_purchase_days = 0``, empty ``first_purchase``, ``last_purchase``
+and ``recency_days``, ``won_back = false`` and its ``monetary`` as summed (zero or negative).
+Customers whose rows all lie after ``as_of`` do not appear.
+
+Performance: one aggregation to customer-days, one window pass and one aggregation per customer.
+The window orders each customer's purchase days first (then the other days), so ``lag`` sees the
+previous *purchase* day and ``row_number`` numbers purchase days 0..k-1; the current episode's size
+is then ``purchase_days`` minus the number of its first day, with no second join.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+import ibis
+import ibis.expr.datatypes as dt
+import pyarrow as pa
+
+STATUSES = ("lead", "novice", "fan", "dormant", "lost")
+LIFECYCLE_COLUMNS = (
+    "customer_id",
+    "status",
+    "purchase_days",
+    "episode_purchase_days",
+    "first_purchase",
+    "last_purchase",
+    "recency_days",
+    "monetary",
+    "won_back",
+)
+MONEY = dt.Decimal(38, 2)
+
+
+def _check_parameters(cycle_days: int, fan_min_purchases: int, lost_after_days: int | None) -> int:
+    # Every non-negative combination is well defined by the rules, so only negatives are refused.
+    for name, value in (("cycle_days", cycle_days), ("fan_min_purchases", fan_min_purchases),
+                        ("lost_after_days", lost_after_days)):
+        if value is not None and value < 0:
+            raise ValueError(f"{name} must not be negative, got {value}")
+    return 3 * cycle_days if lost_after_days is None else lost_after_days
+
+
+def lifecycle_expr(
+    purchases: ibis.Table,
+    *,
+    as_of: date,
+    cycle_days: int = 90,
+    fan_min_purchases: int = 3,
+    lost_after_days: int | None = None,
+) -> ibis.Table:
+    """One row per customer with status and figures at ``as_of`` (see the module docstring)."""
+    lost_after_days = _check_parameters(cycle_days, fan_min_purchases, lost_after_days)
+    as_of_day = ibis.literal(as_of, type=dt.date)
+
+    amount = purchases.amount
+    if not amount.type().is_decimal():
+        amount = amount.cast(dt.Decimal(18, 2))
+    rows = purchases.select(
+        customer_id=purchases.customer_id.cast(dt.string),
+        day=purchases.purchased_at.cast(dt.date),
+        amount=amount,
+    )
+    rows = rows.filter(rows.day <= as_of_day)
+
+    days = rows.group_by(["customer_id", "day"]).aggregate(day_amount=rows.amount.sum())
+    days = days.mutate(is_purchase=days.day_amount > 0)
+
+    window = ibis.window(group_by=days.customer_id, order_by=[ibis.desc(days.is_purchase), days.day])
+    previous_day = days.day.lag().over(window)
+    days = days.mutate(
+        number=ibis.row_number().over(window),
+        episode_start=days.is_purchase
+        & (previous_day.isnull() | (days.day.delta(previous_day, unit="day") > lost_after_days)),
+    )
+
+    per_customer = days.group_by("customer_id").aggregate(
+        monetary=days.day_amount.sum(),
+        purchase_days=days.is_purchase.cast(dt.int64).sum(),
+        episodes=days.episode_start.cast(dt.int64).sum(),
+        current_episode_number=days.number.max(where=days.episode_start),
+        first_purchase=days.day.min(where=days.is_purchase),
+        last_purchase=days.day.max(where=days.is_purchase),
+    )
+    c = per_customer
+    recency_days = as_of_day.delta(c.last_purchase, unit="day")
+    episode_purchase_days = ibis.ifelse(c.purchase_days > 0, c.purchase_days - c.current_episode_number, 0)
+    status = ibis.cases(
+        (c.purchase_days == 0, "lead"),
+        (recency_days > lost_after_days, "lost"),
+        (recency_days > cycle_days, "dormant"),
+        (episode_purchase_days >= fan_min_purchases, "fan"),
+        else_="novice",
+    )
+    return c.select(
+        customer_id=c.customer_id,
+        status=status,
+        purchase_days=c.purchase_days.cast(dt.int64),
+        episode_purchase_days=episode_purchase_days.cast(dt.int64),
+        first_purchase=c.first_purchase,
+        last_purchase=c.last_purchase,
+        recency_days=recency_days.cast(dt.int64),
+        monetary=c.monetary.round(2).cast(MONEY),
+        won_back=c.episodes > 1,
+    )
+
+
+def lifecycle_table(
+    purchases: pa.Table | ibis.Table,
+    *,
+    as_of: date,
+    cycle_days: int = 90,
+    fan_min_purchases: int = 3,
+    lost_after_days: int | None = None,
+    backend: ibis.BaseBackend | None = None,
+    ordered: bool = True,
+) -> pa.Table:
+    """Execute :func:`lifecycle_expr` (DuckDB in-process unless ``backend`` is given) into Arrow.
+
+    ``ordered`` sorts the rows by ``customer_id`` so that the same input gives the same file.
+    """
+    table = ibis.memtable(purchases) if isinstance(purchases, pa.Table) else purchases
+    expr = lifecycle_expr(
+        table,
+        as_of=as_of,
+        cycle_days=cycle_days,
+        fan_min_purchases=fan_min_purchases,
+        lost_after_days=lost_after_days,
+    )
+    if ordered:
+        expr = expr.order_by("customer_id")
+    if backend is None:
+        backend = ibis.duckdb.connect()
+    return backend.to_pyarrow(expr)
