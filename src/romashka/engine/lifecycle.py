@@ -54,8 +54,11 @@ MONEY = dt.Decimal(38, 2)
 
 def _check_parameters(cycle_days: int, fan_min_purchases: int, lost_after_days: int | None) -> int:
     # Every non-negative combination is well defined by the rules, so only negatives are refused.
-    for name, value in (("cycle_days", cycle_days), ("fan_min_purchases", fan_min_purchases),
-                        ("lost_after_days", lost_after_days)):
+    for name, value in (
+        ("cycle_days", cycle_days),
+        ("fan_min_purchases", fan_min_purchases),
+        ("lost_after_days", lost_after_days),
+    ):
         if value is not None and value < 0:
             raise ValueError(f"{name} must not be negative, got {value}")
     return 3 * cycle_days if lost_after_days is None else lost_after_days
