@@ -6,11 +6,15 @@ import os
 import sys
 import time
 from datetime import date
+from decimal import Decimal
 from enum import StrEnum
 from typing import Annotated
 
+import pyarrow as pa
+import pyarrow.compute as pc
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
@@ -181,6 +185,83 @@ def manage(ctx: typer.Context) -> None:
     from django.core.management import execute_from_command_line
 
     execute_from_command_line(["romashka manage", *ctx.args])
+
+
+@app.command()
+def lifecycle(
+    purchases: Annotated[str, typer.Argument(help="Purchases file: CSV, XLSX or Parquet (customer, date, amount)")],
+    as_of: Annotated[str, typer.Option("--as-of", help="The date of the statuses, YYYY-MM-DD; later rows are ignored")],
+    cycle_days: Annotated[int, typer.Option(min=0, help="Purchase cycle: dormant after this many days without a purchase")] = 90,
+    fan_min_purchases: Annotated[int, typer.Option(min=0, help="Purchase days in the current episode that make a fan")] = 3,
+    lost_after_days: Annotated[int | None, typer.Option(min=0, help="Lost after this many days (default 3 × cycle days)")] = None,
+    customer_column: Annotated[str | None, typer.Option(help="Header of the customer id column, if not recognised")] = None,
+    date_column: Annotated[str | None, typer.Option(help="Header of the purchase date column, if not recognised")] = None,
+    amount_column: Annotated[str | None, typer.Option(help="Header of the amount column, if not recognised")] = None,
+    out: Annotated[str | None, typer.Option(help="Output file: .csv, or .parquet; without it, CSV goes to standard output")] = None,
+) -> None:
+    """Status of every customer at a date from a purchases file, by the default rule set (no database)."""
+    from romashka.engine import STATUSES, lifecycle_table
+    from romashka.ingest.readers import IngestError, read_purchases
+
+    try:
+        as_of_date = date.fromisoformat(as_of)
+    except ValueError:
+        err.print(f"[red]--as-of {as_of!r} is not a date.[/red] Expected YYYY-MM-DD, e.g. 2026-11-23.")
+        raise typer.Exit(2) from None
+    try:
+        table = read_purchases(purchases, customer_column=customer_column, date_column=date_column,
+                               amount_column=amount_column)
+    except IngestError as error:
+        err.print(f"[red]{escape(str(error))}[/red]", soft_wrap=True)
+        raise typer.Exit(1) from None
+    result = lifecycle_table(table, as_of=as_of_date, cycle_days=cycle_days,
+                             fan_min_purchases=fan_min_purchases, lost_after_days=lost_after_days)
+    try:
+        _write_lifecycle(result, out)
+    except OSError as error:
+        err.print(f"[red]Cannot write {out}: {escape(error.strerror or str(error))}[/red]")
+        raise typer.Exit(1) from None
+    summary = Table(title=f"Statuses at {as_of_date.isoformat()} ({result.num_rows:,} customers)")
+    summary.add_column("status")
+    summary.add_column("customers", justify="right")
+    summary.add_column("share", justify="right")
+    summary.add_column("revenue", justify="right")
+    counts = {status: (0, Decimal(0)) for status in STATUSES}
+    for row in result.group_by("status").aggregate([("customer_id", "count"), ("monetary", "sum")]).to_pylist():
+        counts[row["status"]] = (row["customer_id_count"], row["monetary_sum"])
+    for status, (count, revenue) in counts.items():
+        share = count / result.num_rows if result.num_rows else 0
+        summary.add_row(status, f"{count:,}", f"{share:.1%}", f"{revenue:,.2f}")
+    won_back = pc.sum(result.column("won_back")).as_py() or 0
+    summary.add_row("of them won back", f"{won_back:,}", f"{won_back / result.num_rows if result.num_rows else 0:.1%}", "")
+    (err if out is None else console).print(summary)
+
+
+def _write_lifecycle(result, out: str | None) -> None:
+    import pyarrow.csv as pa_csv
+    import pyarrow.parquet as pq
+
+    if out is not None and out.lower().endswith(".parquet"):
+        pq.write_table(result, out)
+        return
+    try:  # plain values, as a person would write them; quotes only if an id holds a comma or quote
+        buffer = _csv_bytes(result, pa_csv, "none")
+    except pa.ArrowInvalid:
+        buffer = _csv_bytes(result, pa_csv, "needed")
+    if out is None:
+        sys.stdout.buffer.write(buffer)
+        sys.stdout.buffer.flush()
+    else:
+        with open(out, "wb") as handle:
+            handle.write(buffer)
+
+
+def _csv_bytes(result, pa_csv, quoting_style: str):
+    sink = pa.BufferOutputStream()
+    sink.write((",".join(result.column_names) + "\n").encode())
+    options = pa_csv.WriteOptions(include_header=False, quoting_style=quoting_style)
+    pa_csv.write_csv(result, sink, write_options=options)
+    return memoryview(sink.getvalue())
 
 
 def main() -> None:
