@@ -200,7 +200,6 @@ def lifecycle(
     out: Annotated[str | None, typer.Option(help="Output file: .csv, or .parquet; without it, CSV goes to standard output")] = None,
 ) -> None:
     """Status of every customer at a date from a purchases file, by the default rule set (no database)."""
-    from romashka.engine import STATUSES, lifecycle_table
     from romashka.ingest.readers import IngestError, read_purchases
 
     try:
@@ -214,6 +213,9 @@ def lifecycle(
     except IngestError as error:
         err.print(f"[red]{escape(str(error))}[/red]", soft_wrap=True)
         raise typer.Exit(1) from None
+    # ibis takes about two seconds to import: only once the file has been read.
+    from romashka.engine import STATUSES, lifecycle_table
+
     result = lifecycle_table(table, as_of=as_of_date, cycle_days=cycle_days,
                              fan_min_purchases=fan_min_purchases, lost_after_days=lost_after_days)
     try:
