@@ -1,0 +1,47 @@
+"""Admin for the other petals: supplier orders, investments, payouts, community initiatives."""
+
+from django.contrib import admin
+
+from romashka.chamomile.models import CommunityInitiative, Investment, Payout, SupplierOrder
+
+
+@admin.register(SupplierOrder)
+class SupplierOrderAdmin(admin.ModelAdmin):
+    list_display = ["ordered_on", "supplier", "location", "amount", "reference"]
+    list_filter = ["location", "organisation"]
+    list_select_related = ["supplier", "location"]
+    search_fields = ["reference", "supplier__name"]
+    autocomplete_fields = ["supplier"]
+    raw_id_fields = ["location"]
+    date_hierarchy = "ordered_on"
+    show_full_result_count = False
+
+
+@admin.register(Investment)
+class InvestmentAdmin(admin.ModelAdmin):
+    list_display = ["invested_on", "investor", "amount", "note"]
+    list_filter = ["organisation"]
+    list_select_related = ["investor"]
+    search_fields = ["investor__name", "note"]
+    autocomplete_fields = ["investor"]
+    date_hierarchy = "invested_on"
+
+
+@admin.register(Payout)
+class PayoutAdmin(admin.ModelAdmin):
+    list_display = ["paid_on", "investor", "amount", "note"]
+    list_filter = ["organisation"]
+    list_select_related = ["investor"]
+    search_fields = ["investor__name", "note"]
+    autocomplete_fields = ["investor"]
+    date_hierarchy = "paid_on"
+
+
+@admin.register(CommunityInitiative)
+class CommunityInitiativeAdmin(admin.ModelAdmin):
+    list_display = ["held_on", "title", "kind", "location", "reach", "cost"]
+    list_filter = ["kind", "location"]
+    list_select_related = ["location"]
+    search_fields = ["title", "description"]
+    autocomplete_fields = ["partners"]
+    date_hierarchy = "held_on"
