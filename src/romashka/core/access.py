@@ -22,6 +22,7 @@ class Capability(StrEnum):
     VIEW_CONTACTS = "view_contacts"  # unmasked phones and e-mails of clients
     VIEW_PURCHASES = "view_purchases"
     CREATE_PURCHASES = "create_purchases"
+    CREATE_CLIENTS = "create_clients"
     VIEW_STAFF = "view_staff"
     VIEW_STAFF_PERSONAL = "view_staff_personal"  # hire and exit dates, contacts of staff
     VIEW_PARTNERS = "view_partners"  # suppliers, investors, community
@@ -35,7 +36,7 @@ ROLE_CAPABILITIES: dict[str, frozenset[Capability]] = {
     Role.OWNER: frozenset(Capability),
     Role.CRM_MANAGER: frozenset(
         {C.VIEW_DASHBOARD, C.VIEW_CLIENTS, C.VIEW_CONTACTS, C.VIEW_PURCHASES, C.CREATE_PURCHASES,
-         C.VIEW_PARTNERS, C.EXPORT, C.USE_API}
+         C.CREATE_CLIENTS, C.VIEW_PARTNERS, C.EXPORT, C.USE_API}
     ),
     Role.LOCATION_MANAGER: frozenset(
         {C.VIEW_DASHBOARD, C.VIEW_CLIENTS, C.VIEW_CONTACTS, C.VIEW_PURCHASES, C.VIEW_STAFF, C.EXPORT}
@@ -46,8 +47,8 @@ ROLE_CAPABILITIES: dict[str, frozenset[Capability]] = {
         {C.VIEW_DASHBOARD, C.VIEW_CLIENTS, C.VIEW_CONTACTS, C.VIEW_PURCHASES, C.VIEW_STAFF, C.EXPORT, C.USE_API}
     ),
     Role.ANALYST: frozenset(
-        {C.VIEW_DASHBOARD, C.VIEW_CLIENTS, C.VIEW_PURCHASES, C.CREATE_PURCHASES, C.VIEW_PARTNERS, C.EXPORT,
-         C.USE_API}
+        {C.VIEW_DASHBOARD, C.VIEW_CLIENTS, C.VIEW_PURCHASES, C.CREATE_PURCHASES, C.CREATE_CLIENTS,
+         C.VIEW_PARTNERS, C.EXPORT, C.USE_API}
     ),
 }
 
@@ -175,3 +176,29 @@ def location_filter_q(user, field: str = "location_id") -> Q:
     if scope.location_ids is None:
         return Q()
     return Q(**{f"{field}__in": scope.location_ids})
+
+
+def parties_visible(user, kind: str = PartyKind.GUEST) -> QuerySet[Party]:
+    """Parties of one kind through that kind's rule: guests as clients, employees as staff, others as partners."""
+    if kind == PartyKind.GUEST:
+        return clients_visible(user)
+    if kind == PartyKind.EMPLOYEE:
+        return Party.objects.filter(pk__in=staff_visible(user).values("party_id"))
+    return partners_visible(user, kind)
+
+
+def access_party(user, party_id: int, kind: str = PartyKind.GUEST) -> Party:
+    """The party when the user may see it as that kind; 404 otherwise, like access_client."""
+    party = parties_visible(user, kind).filter(pk=party_id).first()
+    if party is None:
+        raise Http404("party not found")
+    return party
+
+
+def contacts_visible(user, kind: str = PartyKind.GUEST) -> bool:
+    """Whether phones and e-mails of parties of that kind are shown in full rather than masked."""
+    if kind == PartyKind.GUEST:
+        return user_can(user, C.VIEW_CONTACTS)
+    if kind == PartyKind.EMPLOYEE:
+        return user_can(user, C.VIEW_STAFF_PERSONAL)
+    return user_can(user, C.VIEW_PARTNERS)

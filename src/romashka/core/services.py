@@ -1,4 +1,4 @@
-"""Writes of the core: users and their roles, API tokens, login failures."""
+"""Writes of the core: users and their roles, guests, API tokens, login failures."""
 
 from __future__ import annotations
 
@@ -9,12 +9,25 @@ from datetime import timedelta
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
+from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from romashka.core.choices import PartyKind, Role
-from romashka.core.models import ApiToken, Location, LoginFailure, Membership, Organisation, Party
+from romashka.core.access import Capability, access_location, require
+from romashka.core.choices import ChannelKind, PartyKind, Role
+from romashka.core.errors import Conflict, NotFoundInScope
+from romashka.core.models import (
+    ApiToken,
+    Channel,
+    Location,
+    LoginFailure,
+    Membership,
+    Organisation,
+    Party,
+    PartyRole,
+)
+from romashka.ingest.values import normalize_email, normalize_phone
 
 TOKEN_PREFIX = "rmk_"  # noqa: S105 - a public prefix, not a secret
 
@@ -59,6 +72,70 @@ def user_create(
     )
     Membership.objects.create(user=user, organisation=organisation, role=role, location=location, partner=partner)
     return user
+
+
+@transaction.atomic
+def guest_create(
+    *,
+    user,
+    name: str,
+    home_location_id: int,
+    external_id: str | None = None,
+    phone: str | None = None,
+    email: str | None = None,
+    consent: bool = False,
+    consent_source: str = "api",
+) -> Party:
+    """A guest of the user's organisation at a location in the user's scope, with phone and e-mail channels.
+
+    ValidationError names each bad field; NotFoundInScope when the location is not the user's;
+    Conflict when the external id is taken. Nothing is written unless everything is valid.
+    """
+    scope = require(user, Capability.CREATE_CLIENTS)
+    problems: dict[str, str] = {}
+    name = (name or "").strip()
+    if not name:
+        problems["name"] = _("A name is required.")
+    external_id = external_id if external_id and external_id.strip() else None  # kept as given, like imports
+    phone_normalized = normalize_phone(phone) if phone else None
+    if phone and phone_normalized is None:
+        problems["phone"] = _("%(value)s is not a phone number; expected e.g. +7 916 123-45-67.") % {"value": phone}
+    email_normalized = normalize_email(email) if email else None
+    if email and email_normalized is None:
+        problems["email"] = _("%(value)s is not an e-mail address.") % {"value": email}
+    if problems:
+        raise ValidationError(problems)
+    try:
+        location = access_location(user, home_location_id)
+    except Http404:
+        raise NotFoundInScope(
+            _("Location %(id)s is not among your locations.") % {"id": home_location_id},
+            {"home_location_id": _("not among your locations")},
+        ) from None
+    taken = _("A party with the external id %(value)s already exists.") % {"value": external_id}
+    if external_id and Party.objects.filter(organisation_id=scope.organisation_id, external_id=external_id).exists():
+        raise Conflict(taken, {"external_id": taken})
+    try:
+        with transaction.atomic():
+            party = Party.objects.create(
+                organisation_id=scope.organisation_id, name=name, external_id=external_id,
+                home_location=location, city=location.city,
+            )
+    except IntegrityError:  # the same external id arrived in a parallel request
+        raise Conflict(taken, {"external_id": taken}) from None
+    PartyRole.objects.create(party=party, kind=PartyKind.GUEST, since=timezone.localdate())
+    consent_at = timezone.now() if consent else None
+    channels = [
+        Channel(party=party, kind=kind, value=raw.strip(), normalized=normalized, is_primary=primary,
+                consent_at=consent_at, consent_source=consent_source if consent else "")
+        for kind, raw, normalized, primary in (
+            (ChannelKind.PHONE, phone, phone_normalized, True),
+            (ChannelKind.EMAIL, email, email_normalized, phone_normalized is None),
+        )
+        if normalized
+    ]
+    Channel.objects.bulk_create(channels)
+    return party
 
 
 def _token_hash(raw: str) -> str:

@@ -1,0 +1,231 @@
+"""Writes of the client's path: purchases one at a time or in bulk, all-or-nothing and idempotent.
+
+A purchase is identified by (organisation, source, receipt_ref, party): sending it again adds nothing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+from zoneinfo import ZoneInfo
+
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from romashka.core.access import Capability, clients_visible, locations_visible, organisation_of, require
+from romashka.core.errors import NotFoundInScope
+from romashka.core.models import Organisation
+from romashka.path.models import ImportBatch, Purchase
+
+API_SOURCE = "api"
+KOPECK = Decimal("0.01")
+AMOUNT_LIMIT = Decimal(10) ** 12  # Purchase.amount holds 14 digits, 2 of them kopecks
+# Keeps every IN (…) below the smallest SQLite limit of bound parameters.
+LOOKUP_CHUNK = 900
+INSERT_CHUNK = 1000
+
+
+@dataclass(frozen=True)
+class PurchaseRow:
+    """One purchase as a client system sends it: the guest by id or external id, the location by id or code.
+
+    A naive `occurred_at` is read in the organisation's time zone.
+    """
+
+    occurred_at: datetime
+    amount: Decimal
+    receipt_ref: str
+    party_id: int | None = None
+    customer_external_id: str | None = None
+    location_id: int | None = None
+    location_code: str | None = None
+    source: str = API_SOURCE
+    category: str = ""
+
+
+@dataclass(frozen=True)
+class BulkResult:
+    created: int
+    skipped: int
+    batch_id: int | None
+
+
+def _field(prefix: str | None, index: int, name: str) -> str:
+    return f"{prefix}.{index}.{name}" if prefix else name
+
+
+def _one_of(row: PurchaseRow, first: str, second: str) -> str | None:
+    given = [name for name in (first, second) if getattr(row, name) not in (None, "")]
+    if len(given) == 1:
+        return None
+    return f"Give exactly one of {first} and {second}." if given else f"Give {first} or {second}."
+
+
+def _check(rows: Sequence[PurchaseRow], prefix: str | None) -> None:
+    """Every problem of every row at once, named by row and field; ValidationError when there is any."""
+    problems: dict[str, str] = {}
+    for index, row in enumerate(rows):
+        for first, second in (("party_id", "customer_external_id"), ("location_id", "location_code")):
+            message = _one_of(row, first, second)
+            if message:
+                problems[_field(prefix, index, first)] = message
+        amount = row.amount
+        if not isinstance(amount, Decimal) or not amount.is_finite():
+            problems[_field(prefix, index, "amount")] = f"{amount} is not an amount; expected e.g. 1250.50."
+        elif amount != amount.quantize(KOPECK) or abs(amount) >= AMOUNT_LIMIT:
+            problems[_field(prefix, index, "amount")] = (
+                f"{amount} has more than two decimal places or more than 12 digits before the point."
+            )
+        for name in ("receipt_ref", "source"):
+            if not (getattr(row, name) or "").strip():
+                problems[_field(prefix, index, name)] = f"{name} must not be empty."
+        if not isinstance(row.occurred_at, datetime):
+            problems[_field(prefix, index, "occurred_at")] = (
+                "A date and time is required, e.g. 2026-11-20T13:05:00+03:00."
+            )
+    if problems:
+        raise ValidationError(problems)
+
+
+def _chunks(values: Iterable, size: int = LOOKUP_CHUNK):
+    values = list(values)
+    for start in range(0, len(values), size):
+        yield values[start : start + size]
+
+
+def _resolve(
+    *, user, organisation: Organisation, rows: Sequence[PurchaseRow], prefix: str | None
+) -> list[Purchase]:
+    """Unsaved purchases with their guests and locations found within the user's scope.
+
+    Anything not found, or not the user's, raises NotFoundInScope naming every such row; both read
+    the same, so the ids of others are not confirmed.
+    """
+    guests = clients_visible(user)
+    party_ids: set[int] = set()
+    for chunk in _chunks({row.party_id for row in rows if row.party_id is not None}):
+        party_ids.update(guests.filter(pk__in=chunk).values_list("pk", flat=True))
+    party_by_external: dict[str, int] = {}
+    for chunk in _chunks({row.customer_external_id for row in rows if row.customer_external_id is not None}):
+        party_by_external.update(guests.filter(external_id__in=chunk).values_list("external_id", "pk"))
+    locations = dict(locations_visible(user).values_list("code", "pk"))  # a network has tens, not thousands
+
+    zone = ZoneInfo(organisation.time_zone)
+    missing: dict[str, str] = {}
+    purchases: list[Purchase] = []
+    location_ids = set(locations.values())
+    for index, row in enumerate(rows):
+        if row.party_id is not None:
+            party_id = row.party_id if row.party_id in party_ids else None
+            if party_id is None:
+                missing[_field(prefix, index, "party_id")] = f"No client {row.party_id} among yours."
+        else:
+            party_id = party_by_external.get(row.customer_external_id)
+            if party_id is None:
+                missing[_field(prefix, index, "customer_external_id")] = (
+                    f"No client with the external id {row.customer_external_id} among yours."
+                )
+        if row.location_id is not None:
+            location_id = row.location_id if row.location_id in location_ids else None
+            if location_id is None:
+                missing[_field(prefix, index, "location_id")] = f"No location {row.location_id} among yours."
+        else:
+            location_id = locations.get(row.location_code)
+            if location_id is None:
+                missing[_field(prefix, index, "location_code")] = (
+                    f"No location {row.location_code} among yours."
+                )
+        occurred_at = (
+            row.occurred_at if timezone.is_aware(row.occurred_at) else row.occurred_at.replace(tzinfo=zone)
+        )
+        purchases.append(
+            Purchase(
+                organisation_id=organisation.pk,
+                party_id=party_id,
+                location_id=location_id,
+                occurred_at=occurred_at,
+                purchased_on=occurred_at.astimezone(zone).date(),
+                amount=row.amount,
+                source=row.source.strip(),
+                receipt_ref=row.receipt_ref.strip(),
+                category=row.category.strip(),
+            )
+        )
+    if missing:
+        raise NotFoundInScope(
+            f"{len(missing)} reference(s) name a client or location that is not among yours; nothing was written.",
+            missing,
+        )
+    return purchases
+
+
+def _key(purchase: Purchase) -> tuple[str, str, int]:
+    return purchase.source, purchase.receipt_ref, purchase.party_id
+
+
+def _stored_keys(organisation: Organisation, purchases: Sequence[Purchase]) -> set[tuple[str, str, int]]:
+    wanted = {_key(p) for p in purchases}
+    stored: set[tuple[str, str, int]] = set()
+    for chunk in _chunks({p.receipt_ref for p in purchases}):
+        rows = Purchase.objects.filter(organisation=organisation, receipt_ref__in=chunk).values_list(
+            "source", "receipt_ref", "party_id"
+        )
+        stored.update(key for key in rows if key in wanted)
+    return stored
+
+
+@transaction.atomic
+def purchases_bulk_create(*, user, rows: Sequence[PurchaseRow], field_prefix: str = "items") -> BulkResult:
+    """Records the rows as one import batch, or none of them when any row is wrong.
+
+    Rows already stored, or repeated within the call, are skipped and counted, so a retry is safe.
+    Errors name the row as `<field_prefix>.<index>.<field>`.
+    """
+    require(user, Capability.CREATE_PURCHASES)
+    _check(rows, field_prefix)
+    organisation = organisation_of(user)
+    purchases = _resolve(user=user, organisation=organisation, rows=rows, prefix=field_prefix)
+    seen = _stored_keys(organisation, purchases)
+    new: list[Purchase] = []
+    for purchase in purchases:
+        if _key(purchase) not in seen:
+            seen.add(_key(purchase))
+            new.append(purchase)
+    if not new:
+        return BulkResult(created=0, skipped=len(rows), batch_id=None)
+    batch = ImportBatch.objects.create(organisation=organisation, source=API_SOURCE)
+    for purchase in new:
+        purchase.batch = batch
+    # A parallel call may have stored some of the same receipts since the check; those are skipped too.
+    Purchase.objects.bulk_create(new, batch_size=INSERT_CHUNK, ignore_conflicts=True)
+    created = Purchase.objects.filter(batch=batch).count()
+    if created == 0:
+        batch.delete()
+        return BulkResult(created=0, skipped=len(rows), batch_id=None)
+    ImportBatch.objects.filter(pk=batch.pk).update(rows_accepted=created)
+    return BulkResult(created=created, skipped=len(rows) - created, batch_id=batch.pk)
+
+
+@transaction.atomic
+def purchase_create(*, user, row: PurchaseRow) -> tuple[Purchase, bool]:
+    """The purchase and True when it is new; the stored one and False when the same receipt is already there."""
+    require(user, Capability.CREATE_PURCHASES)
+    _check([row], None)
+    organisation = organisation_of(user)
+    (purchase,) = _resolve(user=user, organisation=organisation, rows=[row], prefix=None)
+    source, receipt_ref, party_id = _key(purchase)
+    same = Purchase.objects.filter(
+        organisation=organisation, source=source, receipt_ref=receipt_ref, party_id=party_id
+    )
+    stored = same.first()
+    if stored is not None:
+        return stored, False
+    try:
+        with transaction.atomic():
+            purchase.save(force_insert=True)
+    except IntegrityError:  # the same receipt arrived in a parallel request
+        return same.get(), False
+    return purchase, True
