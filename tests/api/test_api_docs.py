@@ -1,0 +1,32 @@
+"""The API describes itself: OpenAPI at /api/openapi.json and the Swagger page at /api/docs."""
+
+
+def test_openapi_lists_every_path_with_its_methods(client):
+    response = client.get("/api/openapi.json")
+    assert response.status_code == 200
+    paths = response.json()["paths"]
+    expected = {
+        "/api/locations": {"get"},
+        "/api/locations/{location_id}": {"get"},
+        "/api/parties": {"get", "post"},
+        "/api/parties/{party_id}": {"get"},
+        "/api/purchases": {"get", "post"},
+        "/api/purchases/bulk": {"post"},
+    }
+    assert {path: set(methods) for path, methods in paths.items()} == expected
+
+
+def test_openapi_documents_the_token_and_the_error_shape(client):
+    schema = client.get("/api/openapi.json").json()
+    assert schema["components"]["securitySchemes"]["TokenAuth"] == {"type": "http", "scheme": "bearer"}
+    bulk = schema["paths"]["/api/purchases/bulk"]["post"]
+    assert {"401", "403", "404", "422"} <= set(bulk["responses"])
+    assert schema["components"]["schemas"]["PurchaseOut"]["properties"]["amount"]["type"] == "string"
+
+
+def test_docs_page_loads_swagger_from_our_own_static_files(client):
+    response = client.get("/api/docs")
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert "swagger-ui-bundle.js" in html
+    assert "cdn." not in html
