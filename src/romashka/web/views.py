@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import unicodedata
 from datetime import date
 from decimal import Decimal
 
@@ -33,6 +34,7 @@ from romashka.core.services import (
     login_locked_until,
 )
 from romashka.path import reports
+from romashka.web.templatetags.romashka import mask
 
 PAGE_SIZE = 50
 
@@ -46,7 +48,8 @@ def login_view(request: HttpRequest) -> HttpResponse:
     error = None
     next_url = request.POST.get("next") or request.GET.get("next") or ""
     if request.method == "POST":
-        username = request.POST.get("username", "").strip()
+        # The lock follows the name Django authenticates (stripped, NFKC), so `ｏｗｎｅｒ` counts as `owner`.
+        username = unicodedata.normalize("NFKC", request.POST.get("username", "").strip())
         locked_until = login_locked_until(username=username)
         if locked_until is not None:
             error = _("Too many failed attempts. Sign-in for this user is locked until %(time)s.") % {
@@ -124,6 +127,7 @@ def clients(request: HttpRequest) -> HttpResponse:
         "page": page, "rows": rows, "locations": access.locations_visible(request.user),
         "q": request.GET.get("q", ""), "location": request.GET.get("location", ""),
         "can_export": scope.can(Capability.EXPORT), "querystring": _querystring(request),
+        "show_contacts": scope.can(Capability.VIEW_CONTACTS),
     })
 
 
@@ -182,7 +186,8 @@ def clients_export(request: HttpRequest) -> StreamingHttpResponse:
         for client in clients.iterator(chunk_size=2000):
             phones = [c.normalized for c in client.channels.all() if c.kind == "phone"]
             emails = [c.normalized for c in client.channels.all() if c.kind == "email"]
-            yield [client.pk, client.external_id or "", client.name,
+            external_id = client.external_id or ""
+            yield [client.pk, external_id if show_contacts else mask(external_id), client.name,
                    client.home_location.code if client.home_location else "",
                    " ".join(phones) if show_contacts else "", " ".join(emails) if show_contacts else "",
                    client.birthday.isoformat() if client.birthday else ""]
@@ -228,14 +233,16 @@ def purchases(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def purchases_export(request: HttpRequest) -> StreamingHttpResponse:
-    access.require(request.user, Capability.EXPORT)
+    # A guest without a card is known by the phone number: without contacts the id is masked like on the card.
+    show_contacts = access.require(request.user, Capability.EXPORT).can(Capability.VIEW_CONTACTS)
     rows = _purchase_rows(request).values_list(
         "party__external_id", "party__name", "occurred_at", "purchased_on", "amount", "location__code",
         "receipt_ref", "source", "category")
 
     def out():
         for external_id, name, occurred_at, day, amount, code, ref, source, category in rows.iterator(chunk_size=5000):
-            yield [external_id or "", name, timezone.localtime(occurred_at).isoformat(), day.isoformat(),
+            shown_id = (external_id or "") if show_contacts else mask(external_id or "")
+            yield [shown_id, name, timezone.localtime(occurred_at).isoformat(), day.isoformat(),
                    f"{amount:.2f}", code or "", ref, source, category]
 
     header = [_("client id"), _("name"), _("date and time"), _("purchase day"), _("amount"), _("location"),
@@ -246,8 +253,14 @@ def purchases_export(request: HttpRequest) -> StreamingHttpResponse:
 @login_required
 def locations(request: HttpRequest) -> HttpResponse:
     scope = access.scope_for(request.user)
-    board = reports.dashboard(scope=scope, today=timezone.localdate())
-    return render(request, "web/locations.html", {"board": board, "can_purchases": scope.can(Capability.VIEW_PURCHASES)})
+    can_purchases = scope.can(Capability.VIEW_PURCHASES)
+    if can_purchases:
+        rows = reports.dashboard(scope=scope, today=timezone.localdate()).locations
+    else:
+        # The dashboard holds no locations for a role without purchases (HR); the list must still show them.
+        visible = access.locations_visible(request.user).select_related("partner").order_by("code")
+        rows = [(loc, None, None) for loc in visible]
+    return render(request, "web/locations.html", {"rows": rows, "can_purchases": can_purchases})
 
 
 @login_required
