@@ -119,7 +119,7 @@ LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
 
-# Lockout after repeated wrong passwords (per user name and per address).
+# Lockout after repeated wrong passwords, per user name.
 ROMASHKA_LOGIN_MAX_FAILURES = int(os.environ.get("ROMASHKA_LOGIN_MAX_FAILURES", "5"))
 ROMASHKA_LOGIN_LOCKOUT_MINUTES = int(os.environ.get("ROMASHKA_LOGIN_LOCKOUT_MINUTES", "15"))
 

@@ -119,7 +119,8 @@ def organisation_of(user) -> Organisation:
     return Organisation.objects.get(pk=scope_for(user).organisation_id)
 
 
-def _in_scope(queryset: QuerySet, scope: Scope, field: str) -> QuerySet:
+def in_scope(queryset: QuerySet, scope: Scope, field: str) -> QuerySet:
+    """Rows whose location `field` is within the scope (all rows when the scope is the whole network)."""
     if scope.location_ids is None:
         return queryset
     return queryset.filter(**{f"{field}__in": scope.location_ids})
@@ -127,26 +128,26 @@ def _in_scope(queryset: QuerySet, scope: Scope, field: str) -> QuerySet:
 
 def locations_visible(user) -> QuerySet[Location]:
     scope = scope_for(user)
-    return _in_scope(Location.objects.filter(organisation_id=scope.organisation_id), scope, "id")
+    return in_scope(Location.objects.filter(organisation_id=scope.organisation_id), scope, "id")
 
 
 def clients_visible(user) -> QuerySet[Party]:
     """Guests the user may see: all of the organisation's, or those whose home location is in scope."""
     scope = require(user, C.VIEW_CLIENTS)
     guests = Party.objects.filter(organisation_id=scope.organisation_id, roles__kind=PartyKind.GUEST)
-    return _in_scope(guests, scope, "home_location_id")
+    return in_scope(guests, scope, "home_location_id")
 
 
 def purchases_visible(user) -> QuerySet:
     from romashka.path.models import Purchase
 
     scope = require(user, C.VIEW_PURCHASES)
-    return _in_scope(Purchase.objects.filter(organisation_id=scope.organisation_id), scope, "location_id")
+    return in_scope(Purchase.objects.filter(organisation_id=scope.organisation_id), scope, "location_id")
 
 
 def staff_visible(user) -> QuerySet[Employee]:
     scope = require(user, C.VIEW_STAFF)
-    return _in_scope(Employee.objects.filter(party__organisation_id=scope.organisation_id), scope, "location_id")
+    return in_scope(Employee.objects.filter(party__organisation_id=scope.organisation_id), scope, "location_id")
 
 
 def access_location(user, location_id: int) -> Location:

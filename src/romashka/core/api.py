@@ -9,17 +9,9 @@ from ninja.pagination import paginate
 from romashka.api_common import ONE_ERRORS, READ_ERRORS, WRITE_ERRORS, Page
 from romashka.core import selectors, services
 from romashka.core.choices import PartyKind
-from romashka.ingest.values import normalize_phone
+from romashka.core.masking import mask_contact, mask_external_id
 
 router = Router()
-
-
-def _masked(value: str) -> str:
-    """+7***67, a***@example.ru: enough to recognise, not enough to call or write."""
-    if "@" in value:
-        name, _, domain = value.partition("@")
-        return f"{name[:1]}***@{domain}"
-    return f"{value[:2]}***{value[-2:]}" if len(value) > 4 else "***"
 
 
 class PartnerRef(Schema):
@@ -61,9 +53,7 @@ class PartyOut(Schema):
     @staticmethod
     def resolve_external_id(party) -> str | None:
         value = party.external_id
-        if value and not party.contacts_shown and normalize_phone(value) is not None:
-            return _masked(value)
-        return value
+        return value if party.contacts_shown or not value else mask_external_id(value)
 
     @staticmethod
     def resolve_kinds(party) -> list[str]:
@@ -89,7 +79,7 @@ class PartyDetailOut(PartyOut):
         return [
             {
                 "kind": channel.kind,
-                "value": channel.value if shown else _masked(channel.normalized),
+                "value": channel.value if shown else mask_contact(channel.normalized),
                 "masked": not shown,
                 "is_primary": channel.is_primary,
                 "has_consent": channel.has_consent,

@@ -8,8 +8,9 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal
+from zoneinfo import ZoneInfo
 
 import numpy as np
 from django.db import connection, transaction
@@ -206,6 +207,15 @@ def _phone(rng: np.random.Generator, number: int | None = None) -> tuple[str, st
         else f"8{digits}" if style == 1 else f"+7{digits}"
     )
     return shown, "+7" + digits
+
+
+def _utc_offset_seconds(time_zone: str, start: date, until: date) -> int:
+    """The zone's UTC offset; the demo's vectorised clock needs one that holds over the whole history."""
+    zone = ZoneInfo(time_zone)
+    offsets = {zone.utcoffset(datetime(d.year, d.month, d.day, 12)) for d in (start, until, start.replace(month=7, day=1))}
+    if len(offsets) != 1:
+        raise ValueError(f"the demo needs a time zone without daylight saving; {time_zone} has {len(offsets)} offsets")
+    return int(offsets.pop().total_seconds())
 
 
 def _months_before(end: date, months: int) -> date:
@@ -489,9 +499,10 @@ def _purchases(org, rng, start: date, until: date, locations, guest_ids, guest_h
     amount = amount + np.where(kopecks, rng.integers(0, 100, size=count) / 100.0, 0.0)
     hour = np.clip(rng.normal(14.0, 3.5, size=count), 8, 22.99)
     seconds = (hour * 3600).astype(int)
-    # Local Moscow time (UTC+3, no daylight saving) to UTC.
+    # Local time to UTC with the organisation's offset (Moscow keeps UTC+3 all year, no daylight saving).
+    utc_offset = _utc_offset_seconds(org.time_zone, start, until)
     start64 = np.datetime64(start.isoformat(), "s")
-    occurred = start64 + (day.astype("int64") * 86400 + seconds - 3 * 3600).astype("timedelta64[s]")
+    occurred = start64 + (day.astype("int64") * 86400 + seconds - utc_offset).astype("timedelta64[s]")
     local_day = np.datetime64(start.isoformat(), "D") + day.astype("timedelta64[D]")
 
     # Refunds: about 1.5% of receipts, mostly partial, some full, on the same day or days later.
@@ -501,7 +512,7 @@ def _purchases(org, rng, start: date, until: date, locations, guest_ids, guest_h
     r_amount = -np.where(full, amount[r_idx], np.round(amount[r_idx] * rng.uniform(0.1, 0.6, size=r_idx.size), 2))
     r_delay = np.where(rng.random(r_idx.size) < 0.7, 0, rng.integers(1, 4, size=r_idx.size))
     r_day = np.minimum(day[r_idx] + r_delay, span - 1)
-    r_occurred = start64 + (r_day.astype("int64") * 86400 + seconds[r_idx] + 1800 - 3 * 3600).astype("timedelta64[s]")
+    r_occurred = start64 + (r_day.astype("int64") * 86400 + seconds[r_idx] + 1800 - utc_offset).astype("timedelta64[s]")
     r_local = np.datetime64(start.isoformat(), "D") + r_day.astype("timedelta64[D]")
 
     all_owner = np.concatenate((owner, owner[r_idx]))

@@ -31,10 +31,16 @@ def location_get(*, user, location_id: int) -> Location:
     return access_location(user, location_id)
 
 
-def _search(query: str) -> Q:
-    """Name, external id, or phone (a full number in any spelling, or its last digits)."""
-    condition = Q(name__icontains=query) | Q(external_id__icontains=query)
-    if _PHONE_LIKE.fullmatch(query):
+def _search(query: str, *, contacts: bool) -> Q:
+    """Name, external id, or phone (a full number in any spelling, or its last digits).
+
+    Roles that may not see contacts find clients by name and card number only: a phone typed into
+    the search must not confirm whose number it is.
+    """
+    condition = Q(name__icontains=query)
+    if contacts or normalize_phone(query) is None:
+        condition |= Q(external_id__icontains=query)
+    if contacts and _PHONE_LIKE.fullmatch(query):
         phone = normalize_phone(query)
         digits = re.sub(r"\D", "", query)
         phones = Channel.objects.filter(party=OuterRef("pk"), kind=ChannelKind.PHONE)
@@ -54,7 +60,7 @@ def party_list(
         parties = parties.filter(home_location=access_location(user, location_id))
     query = query.strip()
     if query:
-        parties = parties.filter(_search(query))
+        parties = parties.filter(_search(query, contacts=contacts_visible(user, kind)))
     return (
         parties.select_related("home_location")
         .prefetch_related("roles")

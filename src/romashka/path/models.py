@@ -63,6 +63,8 @@ class Purchase(models.Model):
             models.Index(fields=["party", "purchased_on"]),
             models.Index(fields=["location", "purchased_on"]),
             models.Index(fields=["organisation", "purchased_on"]),
+            # Lists show the newest receipts first; without this a page sorts a million rows.
+            models.Index(fields=["occurred_at"]),
         ]
 
     def __str__(self) -> str:

@@ -10,7 +10,7 @@ from django.core.cache import cache
 from django.db.models import CharField, Count, Max, Sum
 from django.db.models.functions import Cast, Substr
 
-from romashka.core.access import Capability, Scope
+from romashka.core.access import Capability, Scope, in_scope
 from romashka.core.choices import PartyKind
 from romashka.core.models import Employee, Location, Organisation, Party
 from romashka.path.models import Purchase
@@ -31,46 +31,37 @@ class Dashboard:
     staff_left_last_year: int = 0
 
 
-def _scoped(queryset, scope: Scope, location_field: str):
-    if scope.location_ids is None:
-        return queryset
-    return queryset.filter(**{f"{location_field}__in": scope.location_ids})
-
-
 def _data_version(scope: Scope) -> str:
-    """Changes whenever purchases, parties or staff are added, so cached figures never go stale."""
-    marks = [
-        Purchase.objects.aggregate(m=Max("id"))["m"],
-        Party.objects.aggregate(m=Max("id"))["m"],
-        Employee.objects.aggregate(m=Max("id"))["m"],
-    ]
-    return ":".join(str(m) for m in marks)
+    """Changes whenever purchases or guests are added or deleted, so cached figures never go stale."""
+    purchases = Purchase.objects.filter(organisation_id=scope.organisation_id).aggregate(n=Count("id"), m=Max("id"))
+    parties = Party.objects.filter(organisation_id=scope.organisation_id).aggregate(n=Count("id"), m=Max("id"))
+    return f"{purchases['n']}.{purchases['m']}:{parties['n']}.{parties['m']}"
 
 
 def dashboard(*, scope: Scope, today: date) -> Dashboard:
     """The home dashboard's figures for the scope; cached until the data changes."""
     locations_key = "all" if scope.location_ids is None else ",".join(map(str, sorted(scope.location_ids)))
     key = f"dashboard:{scope.organisation_id}:{scope.role}:{locations_key}:{today}:{_data_version(scope)}"
-    cached = cache.get(key)
-    if cached is not None:
-        return cached
-    result = _dashboard(scope=scope, today=today)
-    cache.set(key, result, 3600)
-    return result
+    board = cache.get(key)
+    if board is None:
+        board = _dashboard(scope=scope, today=today)
+        cache.set(key, board, 3600)
+    # Staff figures are cheap and change without new rows (an exit date), so they are never cached.
+    if scope.can(Capability.VIEW_STAFF):
+        staff = in_scope(Employee.objects.filter(party__organisation_id=scope.organisation_id), scope, "location_id")
+        board.staff_active = staff.filter(left_on__isnull=True).count()
+        board.staff_left_last_year = staff.filter(left_on__gt=today - timedelta(days=365), left_on__lte=today).count()
+    return board
 
 
 def _dashboard(*, scope: Scope, today: date) -> Dashboard:
     organisation = Organisation.objects.get(pk=scope.organisation_id)
     board = Dashboard(cycle_days=organisation.default_cycle_days)
-    if scope.can(Capability.VIEW_STAFF):
-        staff = _scoped(Employee.objects.filter(party__organisation_id=scope.organisation_id), scope, "location_id")
-        board.staff_active = staff.filter(left_on__isnull=True).count()
-        board.staff_left_last_year = staff.filter(left_on__gt=today - timedelta(days=365), left_on__lte=today).count()
     if not scope.can(Capability.VIEW_PURCHASES):
         return board
     guests = Party.objects.filter(organisation_id=scope.organisation_id, roles__kind=PartyKind.GUEST)
-    board.clients = _scoped(guests, scope, "home_location_id").count()
-    purchases = _scoped(Purchase.objects.filter(organisation_id=scope.organisation_id), scope, "location_id")
+    board.clients = in_scope(guests, scope, "home_location_id").count()
+    purchases = in_scope(Purchase.objects.filter(organisation_id=scope.organisation_id), scope, "location_id")
     # One pass over the purchases, grouped by month and location; everything else is summed from it.
     grid = list(
         purchases.annotate(month=Substr(Cast("purchased_on", output_field=CharField()), 1, 7))
@@ -98,7 +89,7 @@ def _dashboard(*, scope: Scope, today: date) -> Dashboard:
             purchases.filter(purchased_on__gt=board.active_since, amount__gt=0)
             .values("party_id").distinct().count()
         )
-    locations = _scoped(Location.objects.filter(organisation_id=scope.organisation_id), scope, "id")
+    locations = in_scope(Location.objects.filter(organisation_id=scope.organisation_id), scope, "id")
     board.locations = sorted(
         (
             (loc, by_location.get(loc.pk, [Decimal(0), 0])[0].quantize(cent), by_location.get(loc.pk, [0, 0])[1])

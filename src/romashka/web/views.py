@@ -25,7 +25,9 @@ from django.views.decorators.http import require_http_methods, require_POST
 from romashka.core import access
 from romashka.core.access import Capability
 from romashka.core.choices import PartyKind
+from romashka.core.masking import mask_external_id
 from romashka.core.models import ApiToken, Channel
+from romashka.core.selectors import party_list
 from romashka.core.services import (
     api_token_create,
     api_token_revoke,
@@ -34,7 +36,6 @@ from romashka.core.services import (
     login_locked_until,
 )
 from romashka.path import reports
-from romashka.web.templatetags.romashka import mask
 
 PAGE_SIZE = 50
 
@@ -99,17 +100,14 @@ def home(request: HttpRequest) -> HttpResponse:
 
 
 def _client_rows(request: HttpRequest):
-    """Clients in scope with their purchase figures, filtered by the query string."""
-    clients = access.clients_visible(request.user).select_related("home_location")
-    query = request.GET.get("q", "").strip()
-    if query:
-        clients = clients.filter(
-            Q(name__icontains=query) | Q(external_id__icontains=query) | Q(channels__normalized__icontains=query)
-        ).distinct()
-    location_id = request.GET.get("location")
-    if location_id and location_id.isdigit():
-        clients = clients.filter(home_location=access.access_location(request.user, int(location_id)))
-    return clients.order_by("name", "id")
+    """Clients in scope filtered by the query string; the same search as the API's."""
+    location_id = request.GET.get("location", "")
+    return party_list(
+        user=request.user,
+        kind=PartyKind.GUEST,
+        location_id=int(location_id) if location_id.isdigit() else None,
+        query=request.GET.get("q", ""),
+    )
 
 
 @login_required
@@ -187,7 +185,7 @@ def clients_export(request: HttpRequest) -> StreamingHttpResponse:
             phones = [c.normalized for c in client.channels.all() if c.kind == "phone"]
             emails = [c.normalized for c in client.channels.all() if c.kind == "email"]
             external_id = client.external_id or ""
-            yield [client.pk, external_id if show_contacts else mask(external_id), client.name,
+            yield [client.pk, external_id if show_contacts else mask_external_id(external_id), client.name,
                    client.home_location.code if client.home_location else "",
                    " ".join(phones) if show_contacts else "", " ".join(emails) if show_contacts else "",
                    client.birthday.isoformat() if client.birthday else ""]
@@ -241,7 +239,7 @@ def purchases_export(request: HttpRequest) -> StreamingHttpResponse:
 
     def out():
         for external_id, name, occurred_at, day, amount, code, ref, source, category in rows.iterator(chunk_size=5000):
-            shown_id = (external_id or "") if show_contacts else mask(external_id or "")
+            shown_id = (external_id or "") if show_contacts else mask_external_id(external_id)
             yield [shown_id, name, timezone.localtime(occurred_at).isoformat(), day.isoformat(),
                    f"{amount:.2f}", code or "", ref, source, category]
 

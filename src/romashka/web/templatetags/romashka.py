@@ -8,6 +8,8 @@ from django import template
 from django.utils import translation
 from django.utils.formats import number_format
 
+from romashka.core.masking import mask_contact, mask_external_id
+
 register = template.Library()
 
 CURRENCY_SIGNS = {"RUB": "₽", "USD": "$", "EUR": "€", "KZT": "₸"}
@@ -54,12 +56,9 @@ def percent(value, digits: int = 1) -> str:
 
 @register.filter
 def mask(value: str) -> str:
-    """+7 (916) ***-**-67: enough to recognise, not enough to call."""
-    if not value:
-        return ""
-    visible = value[-2:]
-    head = value[:4] if value.startswith("+") else value[:2]
-    if "@" in value:
-        name, _, domain = value.partition("@")
-        return f"{name[:1]}***@{domain}"
-    return f"{head}***{visible}"
+    return mask_contact(value)
+
+
+@register.filter
+def mask_id(value: str) -> str:
+    return mask_external_id(value)
