@@ -108,9 +108,9 @@ def _print_logins(users, password: str) -> None:
 @app.command()
 def logins() -> None:
     """Show the demo logins."""
+    _django()
     from romashka.core.demo import DEMO_PASSWORD, DEMO_USERS
 
-    _django()
     _print_logins(DEMO_USERS, DEMO_PASSWORD)
 
 
