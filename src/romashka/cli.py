@@ -170,8 +170,11 @@ def serve(
 
         call_command("runserver", f"{host}:{port}")
         return
+    from django.core.management import call_command
     from waitress import serve as waitress_serve
 
+    # Collect before the application loads, so WhiteNoise indexes the files; later runs copy only changes.
+    call_command("collectstatic", "--noinput", verbosity=0)
     from romashka.wsgi import application
 
     console.print(f"Romashka is at [bold]http://{host}:{port}/[/bold] (Ctrl+C to stop)")
