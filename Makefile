@@ -77,7 +77,6 @@ postgres:
 
 run: $(VENV)/.installed messages
 	$(BIN)/romashka migrate
-	$(BIN)/romashka manage collectstatic --noinput --verbosity 0
 	$(BIN)/romashka demo --size $(DEMO_SIZE) --if-empty
 	$(BIN)/romashka logins
 	$(BIN)/romashka serve --host $(HOST) --port $(PORT)
