@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 
 from django.db import connection, models
 
@@ -49,3 +50,58 @@ def utc_datetime_text(values) -> list[str]:
     text = np.datetime_as_string(values, unit="s")
     suffix = "+00" if connection.vendor == "postgresql" else ""
     return [t.replace("T", " ") + suffix for t in text.tolist()]
+
+
+@contextmanager
+def secondary_indexes_deferred(model: type[models.Model]) -> Iterator[None]:
+    """On PostgreSQL, drops the table's secondary indexes, unique and foreign keys, and recreates them after.
+
+    For loading millions of rows into an empty table: one index build and one foreign-key check per
+    constraint are far cheaper than maintaining them row by row (and than PostgreSQL's deferred
+    per-row checks at commit). Run inside transaction.atomic(): DDL is transactional there, so a
+    failure restores everything. SQLite keeps its foreign keys (they are part of the table) and
+    rebuilds only the indexes.
+    """
+    quote = connection.ops.quote_name
+    table = model._meta.db_table
+    if connection.vendor == "sqlite":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = %s AND sql IS NOT NULL",
+                           [table])
+            indexes = cursor.fetchall()
+            for name, _definition in indexes:
+                cursor.execute(f"DROP INDEX {quote(name)}")
+        yield
+        with connection.cursor() as cursor:
+            for _name, definition in indexes:
+                cursor.execute(definition)
+        return
+    if connection.vendor != "postgresql":
+        yield
+        return
+    with connection.cursor() as cursor:
+        # Pending deferred checks of earlier inserts would forbid altering the tables they involve.
+        cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+        cursor.execute(
+            "SELECT conname, pg_get_constraintdef(oid) FROM pg_constraint "
+            "WHERE conrelid = %s::regclass AND contype IN ('f', 'u') ORDER BY contype DESC, conname",
+            [table],
+        )
+        constraints = cursor.fetchall()
+        cursor.execute(
+            "SELECT indexname, indexdef FROM pg_indexes WHERE schemaname = current_schema() AND tablename = %s "
+            "AND indexname NOT IN (SELECT conname FROM pg_constraint WHERE conrelid = %s::regclass) ORDER BY indexname",
+            [table, table],
+        )
+        indexes = cursor.fetchall()
+        for name, _definition in constraints:
+            cursor.execute(f"ALTER TABLE {quote(table)} DROP CONSTRAINT {quote(name)}")
+        for name, _definition in indexes:
+            cursor.execute(f"DROP INDEX {quote(name)}")
+    yield
+    with connection.cursor() as cursor:
+        for _name, definition in indexes:
+            cursor.execute(definition)
+        for name, definition in constraints:
+            cursor.execute(f"ALTER TABLE {quote(table)} ADD CONSTRAINT {quote(name)} {definition}")
+        cursor.execute("SET CONSTRAINTS ALL DEFERRED")

@@ -16,7 +16,7 @@ import numpy as np
 from django.db import connection, transaction
 from django.utils import timezone
 
-from romashka.core.bulk import bulk_insert, utc_datetime_text
+from romashka.core.bulk import bulk_insert, secondary_indexes_deferred, utc_datetime_text
 from romashka.core.choices import ChannelKind, Gender, Ownership, PartyForm, PartyKind, Role
 from romashka.core.models import (
     Channel,
@@ -545,12 +545,13 @@ def _purchases(org, rng, start: date, until: date, locations, guest_ids, guest_h
             yield (org_id, party_ids[i], location_ids[i], occurred_text[i], day_text[i], amounts[i],
                    DEMO_SOURCE, refs[i], categories[i], batch_id)
 
-    written = bulk_insert(
-        Purchase,
-        ["organisation", "party", "location", "occurred_at", "purchased_on", "amount", "source", "receipt_ref",
-         "category", "batch"],
-        rows(),
-    )
+    with secondary_indexes_deferred(Purchase):
+        written = bulk_insert(
+            Purchase,
+            ["organisation", "party", "location", "occurred_at", "purchased_on", "amount", "source", "receipt_ref",
+             "category", "batch"],
+            rows(),
+        )
     progress("purchases", total, total)
     return written
 
