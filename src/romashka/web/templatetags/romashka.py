@@ -15,29 +15,27 @@ register = template.Library()
 CURRENCY_SIGNS = {"RUB": "₽", "USD": "$", "EUR": "€", "KZT": "₸"}
 
 
-@register.filter
-def money(value, currency: str = "RUB") -> str:
-    """1 234 567,89 ₽ in Russian, ₽1,234,567.89 in English; whole roubles with `money_whole`."""
+def _money(value, currency: str, digits: int) -> str:
     if value in (None, ""):
         return "—"
-    amount = Decimal(value).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
+    amount = Decimal(value).quantize(Decimal(1).scaleb(-digits), rounding=ROUND_HALF_UP)
     sign = CURRENCY_SIGNS.get(currency, currency)
-    text = number_format(amount, 2, use_l10n=True, force_grouping=True)
+    text = number_format(amount, digits, use_l10n=True, force_grouping=True)
     if translation.get_language() == "en":
         return f"-{sign}{text[1:]}" if text.startswith("-") else f"{sign}{text}"
     return f"{text}\u00a0{sign}"
 
 
 @register.filter
+def money(value, currency: str = "RUB") -> str:
+    """1 234 567,89 ₽ in Russian, ₽1,234,567.89 in English."""
+    return _money(value, currency, 2)
+
+
+@register.filter
 def money_whole(value, currency: str = "RUB") -> str:
-    if value in (None, ""):
-        return "—"
-    amount = Decimal(value).quantize(Decimal("1"), rounding=ROUND_HALF_UP)
-    sign = CURRENCY_SIGNS.get(currency, currency)
-    text = number_format(amount, 0, use_l10n=True, force_grouping=True)
-    if translation.get_language() == "en":
-        return f"{sign}{text}"
-    return f"{text}\u00a0{sign}"
+    """Whole roubles for dashboards: 1 234 568 ₽."""
+    return _money(value, currency, 0)
 
 
 @register.filter
