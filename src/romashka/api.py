@@ -172,7 +172,8 @@ def _too_large(request, exc):
 @api.exception_handler(HttpError)
 def _http_error(request, exc: HttpError):
     if isinstance(exc.__cause__, ValueError):  # the body is not JSON (json.JSONDecodeError, bad UTF-8)
-        return _error(request, "bad_request", f"The body is not valid JSON: {exc.__cause__}.", 400)
+        message = f"The body is not valid JSON: {exc.__cause__}."
+        return _error(request, "invalid", message, 422, _named_fields({"body": message}))
     return _error(request, ERROR_CODES.get(exc.status_code, "error"), str(exc), exc.status_code)
 
 

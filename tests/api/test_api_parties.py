@@ -179,8 +179,8 @@ def test_a_malformed_guest_is_a_422_naming_each_field(api_as, location_id, asser
     assert not Party.objects.filter(name="Кто-то").exists()
 
 
-def test_a_malformed_json_body_is_a_400_in_the_standard_shape(api_as, assert_error):
-    error = assert_error(api_as("crm").post_raw("/parties", '{"name": "Незакрытая'), 400, "bad_request")
+def test_a_malformed_json_body_is_a_422_naming_the_body(api_as, assert_error):
+    error = assert_error(api_as("crm").post_raw("/parties", '{"name": "Незакрытая'), 422, "invalid", fields={"body"})
     assert "JSON" in error["message"]
 
 
