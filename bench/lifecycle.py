@@ -23,7 +23,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import resource
 import subprocess
 import sys
 import time
@@ -43,7 +42,12 @@ SEED = 7
 # PySpark lives in its own venv so that the project's stays as pyproject.toml pins it; the bench
 # creates it on first use (about 450 MB of wheels) unless --no-spark is given.
 SPARK_VENV = DATA / "spark-venv"
-SPARK_REQUIREMENTS = ["ibis-framework[pyspark]==12.0.0", "sqlglot==28.10.1", "pyarrow==26.0.1", "duckdb==2.0.0"]
+SPARK_REQUIREMENTS = [
+    "ibis-framework[pyspark]==12.0.0",
+    "sqlglot==28.10.1",
+    "pyarrow==26.0.1",
+    "duckdb==2.0.0",
+]
 
 
 # --- data ----------------------------------------------------------------------------------------
@@ -129,25 +133,35 @@ def data_files(customers: int, rows: int, seed: int) -> tuple[Path, Path]:
     connection = duckdb.connect()
     connection.register("purchases", table)
     connection.execute(
-        "COPY (SELECT customer_id AS \"Номер карты\", strftime(purchased_at, '%d.%m.%Y %H:%M:%S') AS \"Дата чека\", "
+        'COPY (SELECT customer_id AS "Номер карты", strftime(purchased_at, \'%d.%m.%Y %H:%M:%S\') AS "Дата чека", '
         "replace(CAST(amount AS VARCHAR), '.', ',') AS \"Итого по чеку\" FROM purchases) "
         f"TO '{csv_path.with_suffix('.csv.tmp')}' (FORMAT csv, HEADER, DELIMITER ';')"
     )
     csv_path.with_suffix(".csv.tmp").rename(csv_path)
-    print(f"generated {rows:,} purchase rows of {customers:,} customers in {time.perf_counter() - started:.1f} s")
+    print(
+        f"generated {rows:,} purchase rows of {customers:,} customers in {time.perf_counter() - started:.1f} s"
+    )
     return parquet_path, csv_path
 
 
 # --- pandas, as analysts do it today -------------------------------------------------------------
 
 
-def pandas_lifecycle(path: Path, *, as_of: date, cycle_days: int = 90, fan_min_purchases: int = 3,
-                     lost_after_days: int | None = None):
+def pandas_lifecycle(
+    path: Path,
+    *,
+    as_of: date,
+    cycle_days: int = 90,
+    fan_min_purchases: int = 3,
+    lost_after_days: int | None = None,
+):
     """The lifecycle rules in vectorised pandas: integer keys, sorted groupby, diff/cumsum; no loops."""
     import pandas as pd
 
     lost_after_days = 3 * cycle_days if lost_after_days is None else lost_after_days
-    table = pq.read_table(path, columns=["customer_id", "purchased_at", "amount"], read_dictionary=["customer_id"])
+    table = pq.read_table(
+        path, columns=["customer_id", "purchased_at", "amount"], read_dictionary=["customer_id"]
+    )
     # Money as integer kopecks (exact), days as integers, customers as dictionary codes.
     as_of_day = (as_of - date(1970, 1, 1)).days
     frame = pd.DataFrame({
@@ -172,7 +186,9 @@ def pandas_lifecycle(path: Path, *, as_of: date, cycle_days: int = 90, fan_min_p
     gap = np.diff(day, prepend=day[:1])
     episode_start = new_customer | (gap > lost_after_days)
     episode = np.cumsum(episode_start)
-    per_day = pd.DataFrame({"customer": customer, "day": day, "episode_start": episode_start, "episode": episode})
+    per_day = pd.DataFrame(
+        {"customer": customer, "day": day, "episode_start": episode_start, "episode": episode}
+    )
     grouped = per_day.groupby("customer", sort=True)
     per_customer = grouped.agg(
         purchase_days=("day", "size"),
@@ -260,8 +276,9 @@ def run_child(command: list[str], env: dict[str, str] | None = None) -> tuple[fl
     """(wall seconds, peak RSS MB, stdout, stderr) of one child process, measured with wait4."""
     started = time.perf_counter()
     with open(os.devnull, "rb") as stdin:
-        process = subprocess.Popen(command, stdin=stdin, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                                   env=env, cwd=ROOT)
+        process = subprocess.Popen(
+            command, stdin=stdin, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env, cwd=ROOT
+        )
     # Read both pipes before waiting so that a chatty child cannot block on a full pipe.
     stdout, stderr = _drain(process)
     _, status, usage = os.wait4(process.pid, 0)
@@ -281,8 +298,10 @@ def _drain(process: subprocess.Popen) -> tuple[str, str]:
         chunks[name] = pipe.read()
         pipe.close()
 
-    readers = [threading.Thread(target=read, args=(name, pipe)) for name, pipe in
-               (("out", process.stdout), ("err", process.stderr))]
+    readers = [
+        threading.Thread(target=read, args=(name, pipe))
+        for name, pipe in (("out", process.stdout), ("err", process.stderr))
+    ]
     for reader in readers:
         reader.start()
     for reader in readers:
@@ -290,10 +309,26 @@ def _drain(process: subprocess.Popen) -> tuple[str, str]:
     return chunks["out"].decode(errors="replace"), chunks["err"].decode(errors="replace")
 
 
-def child_step(name: str, python: str, parquet_path: Path, threads: int, result_path: Path,
-               env: dict[str, str] | None = None) -> tuple[float, float]:
-    command = [python, str(Path(__file__).resolve()), "--step", name, "--parquet", str(parquet_path),
-               "--threads", str(threads), "--result", str(result_path)]
+def child_step(
+    name: str,
+    python: str,
+    parquet_path: Path,
+    threads: int,
+    result_path: Path,
+    env: dict[str, str] | None = None,
+) -> tuple[float, float]:
+    command = [
+        python,
+        str(Path(__file__).resolve()),
+        "--step",
+        name,
+        "--parquet",
+        str(parquet_path),
+        "--threads",
+        str(threads),
+        "--result",
+        str(result_path),
+    ]
     _, peak_mb, stdout, _ = run_child(command, env)
     return json.loads(stdout.strip().splitlines()[-1])["seconds"], peak_mb
 
@@ -301,12 +336,17 @@ def child_step(name: str, python: str, parquet_path: Path, threads: int, result_
 def same_result(engine_path: Path, pandas_path: Path) -> str:
     engine = pq.read_table(engine_path)
     other = pq.read_table(pandas_path)
-    engine_kopecks = pc.cast(pc.multiply(pc.cast(engine.column("monetary"), pa.decimal128(18, 2)), 100), pa.int64())
+    engine_kopecks = pc.cast(
+        pc.multiply(pc.cast(engine.column("monetary"), pa.decimal128(18, 2)), 100), pa.int64()
+    )
     checks = {
         "customer_id": (engine.column("customer_id"), other.column("customer_id")),
         "status": (engine.column("status"), other.column("status")),
         "purchase_days": (engine.column("purchase_days"), other.column("purchase_days")),
-        "episode_purchase_days": (engine.column("episode_purchase_days"), other.column("episode_purchase_days")),
+        "episode_purchase_days": (
+            engine.column("episode_purchase_days"),
+            other.column("episode_purchase_days"),
+        ),
         "first_purchase": (engine.column("first_purchase"), other.column("first_purchase")),
         "last_purchase": (engine.column("last_purchase"), other.column("last_purchase")),
         "recency_days": (engine.column("recency_days"), other.column("recency_days")),
@@ -316,7 +356,8 @@ def same_result(engine_path: Path, pandas_path: Path) -> str:
     if engine.num_rows != other.num_rows:
         return f"DIFFERENT: {engine.num_rows:,} rows against {other.num_rows:,}"
     wrong = [
-        name for name, (left, right) in checks.items()
+        name
+        for name, (left, right) in checks.items()
         if not left.combine_chunks().equals(pc.cast(right, left.type).combine_chunks())
     ]
     return "identical" if not wrong else "DIFFERENT in " + ", ".join(wrong)
@@ -327,7 +368,9 @@ def spark_python() -> str | None:
     if not python.exists():
         print("creating the PySpark venv under bench/.data (once) ...", flush=True)
         subprocess.run([sys.executable, "-m", "venv", str(SPARK_VENV)], check=True)
-        done = subprocess.run([str(SPARK_VENV / "bin" / "pip"), "install", "-q", *SPARK_REQUIREMENTS], check=False)
+        done = subprocess.run(
+            [str(SPARK_VENV / "bin" / "pip"), "install", "-q", *SPARK_REQUIREMENTS], check=False
+        )
         if done.returncode != 0:
             return None
     return str(python)
@@ -354,22 +397,27 @@ def main() -> None:
         return
 
     parquet_path, csv_path = data_files(arguments.customers, arguments.rows, SEED)
-    print(f"{arguments.rows:,} purchase rows, {arguments.customers:,} customers, as of {AS_OF}, "
-          f"{arguments.threads} threads, {os.cpu_count()} CPUs")
+    print(
+        f"{arguments.rows:,} purchase rows, {arguments.customers:,} customers, as of {AS_OF}, "
+        f"{arguments.threads} threads, {os.cpu_count()} CPUs"
+    )
     results: list[tuple[str, float, float]] = []
     env = {**os.environ, "ROMASHKA_DUCKDB_THREADS": str(arguments.threads)}
 
-    pandas_seconds, pandas_peak = child_step("pandas", sys.executable, parquet_path, arguments.threads,
-                                             DATA / "result-pandas.parquet")
+    pandas_seconds, pandas_peak = child_step(
+        "pandas", sys.executable, parquet_path, arguments.threads, DATA / "result-pandas.parquet"
+    )
     results.append(("pandas (vectorised, from Parquet)", pandas_seconds, pandas_peak))
-    engine_seconds, engine_peak = child_step("engine", sys.executable, parquet_path, arguments.threads,
-                                             DATA / "result-engine.parquet", env)
+    engine_seconds, engine_peak = child_step(
+        "engine", sys.executable, parquet_path, arguments.threads, DATA / "result-engine.parquet", env
+    )
     results.append(("engine on DuckDB (from Parquet)", engine_seconds, engine_peak))
     romashka = str(ROOT / ".venv" / "bin" / "romashka")
     for label, source in (("Parquet", parquet_path), ("CSV", csv_path)):
         out = DATA / f"result-cli-{label.lower()}.csv"
-        seconds, peak, _, _ = run_child([romashka, "lifecycle", str(source), "--as-of", AS_OF.isoformat(),
-                                         "--out", str(out)], env)
+        seconds, peak, _, _ = run_child(
+            [romashka, "lifecycle", str(source), "--as-of", AS_OF.isoformat(), "--out", str(out)], env
+        )
         results.append((f"romashka lifecycle from {label} (end to end, 1M rows out)", seconds, peak))
 
     spark_note = "skipped (--no-spark)"
@@ -381,8 +429,9 @@ def main() -> None:
         else:
             spark_env = {**env, "PYTHONPATH": str(ROOT / "src"), "PYSPARK_PYTHON": python}
             try:
-                seconds, peak = child_step("spark", python, parquet_path, arguments.threads,
-                                           DATA / "result-spark.parquet", spark_env)
+                seconds, peak = child_step(
+                    "spark", python, parquet_path, arguments.threads, DATA / "result-spark.parquet", spark_env
+                )
                 results.append((f"same ibis expression on PySpark local[{arguments.threads}]", seconds, peak))
                 engine_result = pq.read_table(DATA / "result-engine.parquet")
                 spark_result = pq.read_table(DATA / "result-spark.parquet").sort_by("customer_id")
@@ -395,10 +444,14 @@ def main() -> None:
     print(f"\n{'step':<{width}}  {'seconds':>8}  {'× pandas':>9}  {'peak MB':>8}")
     for label, seconds, peak in results:
         print(f"{label:<{width}}  {seconds:8.2f}  {pandas_seconds / seconds:8.2f}×  {peak:8.0f}")
-    print(f"\npandas result vs engine: {same_result(DATA / 'result-engine.parquet', DATA / 'result-pandas.parquet')}")
+    print(
+        f"\npandas result vs engine: {same_result(DATA / 'result-engine.parquet', DATA / 'result-pandas.parquet')}"
+    )
     if spark_note:
         print(spark_note)
-    print("(× pandas: how many times faster than the pandas run above; peak: ru_maxrss of the step's process)")
+    print(
+        "(× pandas: how many times faster than the pandas run above; peak: ru_maxrss of the step's process)"
+    )
 
 
 if __name__ == "__main__":
