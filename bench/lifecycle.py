@@ -159,22 +159,31 @@ def pandas_lifecycle(
     import pandas as pd
 
     lost_after_days = 3 * cycle_days if lost_after_days is None else lost_after_days
-    table = pq.read_table(
-        path, columns=["customer_id", "purchased_at", "amount"], read_dictionary=["customer_id"]
-    )
-    # Money as integer kopecks (exact), days as integers, customers as dictionary codes.
+    table = pq.read_table(path, columns=["customer_id", "purchased_at", "amount"])
+    # Customers as integer codes (one hash pass; groupby on codes is far cheaper than on strings),
+    # days as integers, money as integer kopecks: exact, since amounts carry two decimals.
+    customers = table.column("customer_id").combine_chunks().dictionary_encode()
     as_of_day = (as_of - date(1970, 1, 1)).days
     frame = pd.DataFrame({
-        "customer": table.column("customer_id").combine_chunks().indices.to_numpy(),
+        "customer": customers.indices.to_numpy(),
         "day": pc.cast(pc.cast(table.column("purchased_at"), pa.date32()), pa.int32()).to_numpy(),
-        "kopecks": pc.cast(pc.multiply(table.column("amount"), 100), pa.int64()).to_numpy(),
+        "kopecks": np.rint(pc.cast(table.column("amount"), pa.float64()).to_numpy() * 100).astype(np.int64),
     })  # fmt: skip
-    id_names = table.column("customer_id").combine_chunks().dictionary
+    id_names = customers.dictionary
     del table
     frame = frame[frame["day"].to_numpy() <= as_of_day]
 
-    days = frame.groupby(["customer", "day"], sort=True)["kopecks"].sum().reset_index()
+    # One int64 key per (customer, day): a single-key groupby is about twice as fast as two keys.
+    first_day = int(frame["day"].min())
+    key = (frame["customer"].to_numpy().astype(np.int64) << 20) | (frame["day"].to_numpy() - first_day)
+    day_sums = frame["kopecks"].groupby(key, sort=True).sum()
     del frame
+    day_keys = day_sums.index.to_numpy()
+    days = pd.DataFrame({
+        "customer": day_keys >> 20,
+        "day": (day_keys & ((1 << 20) - 1)) + first_day,
+        "kopecks": day_sums.to_numpy(),
+    })  # fmt: skip
     monetary = days.groupby("customer", sort=True)["kopecks"].sum()
 
     bought = days[days["kopecks"].to_numpy() > 0]
