@@ -1,4 +1,4 @@
-"""The `romashka` command: serve, migrate, demo, users; file-level commands need no database."""
+"""The `romashka` command: serve, migrate, demo, users, refresh; file-level commands need no database."""
 
 from __future__ import annotations
 
@@ -188,6 +188,51 @@ def manage(ctx: typer.Context) -> None:
     from django.core.management import execute_from_command_line
 
     execute_from_command_line(["romashka manage", *ctx.args])
+
+
+@app.command()
+def refresh(
+    as_of: Annotated[str | None, typer.Option("--as-of", help="Date of the statuses, YYYY-MM-DD (default: today in the organisation's time zone)")] = None,
+) -> None:
+    """Recompute every client's status snapshot and status events from the purchases (running twice changes nothing)."""
+    as_of_date = None
+    if as_of:
+        try:
+            as_of_date = date.fromisoformat(as_of)
+        except ValueError:
+            err.print(f"[red]--as-of {as_of!r} is not a date.[/red] Expected YYYY-MM-DD, e.g. 2026-11-23.")
+            raise typer.Exit(2) from None
+    _django()
+    from romashka.core.models import Organisation
+    from romashka.path.choices import Status
+    from romashka.path.services import status_refresh, today_of
+
+    organisations = list(Organisation.objects.order_by("pk"))
+    if not organisations:
+        err.print("[red]No organisation yet.[/red] Load the demo (romashka demo) or import data first.")
+        raise typer.Exit(1)
+    for organisation in organisations:
+        day = as_of_date or today_of(organisation)
+        with Progress(TextColumn("{task.description}"), BarColumn(), TimeElapsedColumn(), console=console,
+                      transient=True) as bar:
+            task = bar.add_task("refresh", total=4)
+
+            def progress(stage: str, done: int, total: int, task=task) -> None:
+                bar.update(task, description=stage, completed=done, total=max(total, 1))
+
+            result = status_refresh(organisation=organisation, as_of=day, progress=progress)
+        total = sum(result["counts"].values())
+        table = Table(title=f"{escape(organisation.name)}: statuses at {day.isoformat()} "
+                            f"(cycle {result['cycle_days']} days), refreshed in {result['seconds']:.1f} s")
+        table.add_column("status")
+        table.add_column("clients", justify="right")
+        table.add_column("share", justify="right")
+        for status in Status:
+            count = result["counts"][status.value]
+            table.add_row(status.value, f"{count:,}", f"{count / total if total else 0:.1%}")
+        table.add_row("of them won back", f"{result['won_back']:,}", f"{result['won_back'] / total if total else 0:.1%}")
+        table.add_row("status events", f"{result['events']:,}", "")
+        console.print(table)
 
 
 @app.command()

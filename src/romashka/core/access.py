@@ -29,6 +29,7 @@ class Capability(StrEnum):
     EXPORT = "export"
     USE_API = "use_api"
     MANAGE_SETTINGS = "manage_settings"
+    REFRESH_STATUSES = "refresh_statuses"  # recompute status snapshots and events of the client's path
 
 
 C = Capability
@@ -36,7 +37,7 @@ ROLE_CAPABILITIES: dict[str, frozenset[Capability]] = {
     Role.OWNER: frozenset(Capability),
     Role.CRM_MANAGER: frozenset(
         {C.VIEW_DASHBOARD, C.VIEW_CLIENTS, C.VIEW_CONTACTS, C.VIEW_PURCHASES, C.CREATE_PURCHASES,
-         C.CREATE_CLIENTS, C.VIEW_PARTNERS, C.EXPORT, C.USE_API}
+         C.CREATE_CLIENTS, C.VIEW_PARTNERS, C.EXPORT, C.USE_API, C.REFRESH_STATUSES}
     ),
     Role.LOCATION_MANAGER: frozenset(
         {C.VIEW_DASHBOARD, C.VIEW_CLIENTS, C.VIEW_CONTACTS, C.VIEW_PURCHASES, C.VIEW_STAFF, C.EXPORT}
@@ -48,7 +49,7 @@ ROLE_CAPABILITIES: dict[str, frozenset[Capability]] = {
     ),
     Role.ANALYST: frozenset(
         {C.VIEW_DASHBOARD, C.VIEW_CLIENTS, C.VIEW_PURCHASES, C.CREATE_PURCHASES, C.CREATE_CLIENTS,
-         C.VIEW_PARTNERS, C.EXPORT, C.USE_API}
+         C.VIEW_PARTNERS, C.EXPORT, C.USE_API, C.REFRESH_STATUSES}
     ),
 }
 

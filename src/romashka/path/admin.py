@@ -4,7 +4,7 @@ from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 
 from romashka.core.models import Party
-from romashka.path.models import ImportBatch, Purchase
+from romashka.path.models import ImportBatch, Purchase, StatusEvent, StatusSnapshot
 
 
 @admin.register(ImportBatch)
@@ -63,3 +63,33 @@ class PurchaseAdmin(admin.ModelAdmin):
         # The guest first (an indexed lookup), then its purchases by party id: no join over every purchase.
         party_ids = list(Party.objects.filter(external_id=term).values_list("pk", flat=True)[:100])
         return queryset.filter(receipt_ref=term) | queryset.filter(party_id__in=party_ids), False
+
+
+class _WrittenByRefresh:
+    """Snapshots and events are computed by `romashka refresh`; by hand they would only disagree with the data."""
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(StatusSnapshot)
+class StatusSnapshotAdmin(_WrittenByRefresh, admin.ModelAdmin):
+    list_display = ["party", "status", "won_back", "status_since", "purchase_days", "recency_days", "monetary", "as_of"]
+    list_filter = ["status", "won_back"]
+    list_select_related = ["party"]
+    raw_id_fields = ["party"]
+    show_full_result_count = False
+    ordering = ["-pk"]
+
+
+@admin.register(StatusEvent)
+class StatusEventAdmin(_WrittenByRefresh, admin.ModelAdmin):
+    list_display = ["party", "changed_on", "from_status", "to_status", "won_back"]
+    list_filter = ["to_status", "won_back"]
+    list_select_related = ["party"]
+    raw_id_fields = ["party"]
+    show_full_result_count = False
+    ordering = ["-pk"]

@@ -1,16 +1,20 @@
-"""API of the client's path: purchases, read within the caller's scope, written one by one or in bulk."""
+"""API of the client's path: purchases (read within the caller's scope, written one by one or in bulk),
+status counts at a date, transitions between dates, one client's status history, and the refresh."""
 
 # No `from __future__ import annotations`: ninja reads the handlers' annotations at import.
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Annotated
 
+from django.core.exceptions import ValidationError as DjangoValidationError
 from ninja import Field, Query, Router, Schema, Status
 from ninja.pagination import paginate
 from pydantic import PlainSerializer
 
-from romashka.api_common import ONE_ERRORS, WRITE_ERRORS, Page
+from romashka.api_common import ONE_ERRORS, READ_ERRORS, WRITE_ERRORS, Page
+from romashka.core.access import Capability, organisation_of, require
 from romashka.path import selectors, services
+from romashka.path.choices import Status as PathStatus
 
 router = Router()
 
@@ -118,3 +122,126 @@ def purchases_bulk_create(request, body: PurchasesBulkIn):
     """
     result = services.purchases_bulk_create(user=request.auth, rows=[item.row() for item in body.items])
     return result
+
+
+# --- Statuses of the client's path ------------------------------------------------------------------
+
+StatusName = Annotated[str, Field(description=f"One of: {', '.join(s.value for s in PathStatus)}.")]
+
+
+class StatusCountOut(Schema):
+    status: StatusName
+    label: str = Field(description="The status's name in the request's language.")
+    clients: int
+    share: float = Field(description="Of all clients with a status on that date, 0…1.")
+
+
+class StatusCountsOut(Schema):
+    on: date
+    total: int
+    won_back: int = Field(description="Clients among them who came back after being lost.")
+    statuses: list[StatusCountOut]
+
+
+class StatusCountsQuery(Schema):
+    on: date | None = Field(None, description="The date, YYYY-MM-DD; today when not given.")
+
+
+class TransitionsQuery(Schema):
+    date_from: date
+    date_to: date
+
+
+class TransitionOut(Schema):
+    from_status: str | None = Field(description="Status on date_from; null for clients who had none yet.")
+    to_status: StatusName
+    clients: int
+    share: float = Field(description="Of the clients with from_status on date_from, 0…1.")
+
+
+class TransitionsOut(Schema):
+    date_from: date
+    date_to: date
+    transitions: list[TransitionOut]
+
+
+class StatusSnapshotOut(Schema):
+    status: StatusName
+    won_back: bool
+    status_since: date | None
+    purchase_days: int
+    episode_purchase_days: int
+    first_purchase: date | None
+    last_purchase: date | None
+    recency_days: int | None
+    monetary: Money = Field(description='Revenue, refunds included; a string with kopecks, e.g. "1250.50".')
+    as_of: date = Field(description="The date of the refresh that computed it.")
+
+
+class StatusEventOut(Schema):
+    changed_on: date
+    from_status: str | None
+    to_status: StatusName
+    won_back: bool
+
+
+class ClientStatusOut(Schema):
+    party_id: int
+    current: StatusSnapshotOut | None = Field(description="null until statuses are first refreshed.")
+    history: list[StatusEventOut] = Field(description="Every change, oldest first.")
+
+
+class RefreshIn(Schema):
+    as_of: date | None = Field(None, description="Date of the statuses; today in the organisation's time zone when not given.")
+
+
+class RefreshOut(Schema):
+    as_of: date
+    cycle_days: int
+    snapshots: int
+    events: int
+    won_back: int
+    counts: dict[str, int] = Field(description="Clients per status at as_of.")
+    seconds: float
+
+
+@router.get("/statuses/counts", response={200: StatusCountsOut, **READ_ERRORS}, tags=["statuses"])
+def status_counts(request, query: Query[StatusCountsQuery]):
+    """How many of your clients had each status on a date (from the status events of the last refresh)."""
+    on = query.on or services.today_of(organisation_of(request.auth))
+    result = selectors.status_counts(user=request.auth, on=on)
+    return {
+        "on": result.on,
+        "total": result.total,
+        "won_back": result.won_back,
+        "statuses": [
+            {"status": status.value, "label": str(status.label), "clients": result.counts[status.value],
+             "share": result.counts[status.value] / result.total if result.total else 0.0}
+            for status in PathStatus
+        ],
+    }
+
+
+@router.get("/statuses/transitions", response={200: TransitionsOut, **READ_ERRORS}, tags=["statuses"])
+def status_transitions(request, query: Query[TransitionsQuery]):
+    """Your clients by status on date_from and on date_to: "of last quarter's fans, how many fell asleep"."""
+    return selectors.transition_matrix(user=request.auth, date_from=query.date_from, date_to=query.date_to)
+
+
+@router.get("/parties/{party_id}/status", response={200: ClientStatusOut, **ONE_ERRORS}, tags=["statuses"])
+def client_status(request, party_id: int):
+    """One client's current status with its figures, and every status change."""
+    history = selectors.client_status_history(user=request.auth, party_id=party_id)
+    return {"party_id": history.party.pk, "current": history.snapshot, "history": history.events}
+
+
+@router.post("/statuses/refresh", response={200: RefreshOut, **WRITE_ERRORS}, tags=["statuses"])
+def status_refresh(request, body: RefreshIn):
+    """Recomputes every client's status and status events (owner, CRM manager, analyst); running twice changes nothing."""
+    require(request.auth, Capability.REFRESH_STATUSES)
+    organisation = organisation_of(request.auth)
+    today = services.today_of(organisation)
+    as_of = body.as_of or today
+    if as_of > today:
+        raise DjangoValidationError({"as_of": f"{as_of} is in the future; statuses are computed up to today ({today})."})
+    return services.status_refresh(organisation=organisation, as_of=as_of)

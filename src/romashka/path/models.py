@@ -1,9 +1,10 @@
-"""Purchases and the batches they arrived in."""
+"""Purchases, the batches they arrived in, and the status snapshots and events of the client's path."""
 
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from romashka.core.models import Location, Organisation, Party
+from romashka.path.choices import Status
 
 
 class ImportBatch(models.Model):
@@ -69,3 +70,55 @@ class Purchase(models.Model):
 
     def __str__(self) -> str:
         return f"{self.receipt_ref} {self.amount}"
+
+
+class StatusSnapshot(models.Model):
+    """A party's status on the client's path and its figures at the last refresh (`as_of`)."""
+
+    organisation = models.ForeignKey(Organisation, on_delete=models.CASCADE, related_name="status_snapshots")
+    party = models.OneToOneField(Party, on_delete=models.CASCADE, related_name="status_snapshot")
+    status = models.CharField(_("status"), max_length=10, choices=Status.choices)
+    won_back = models.BooleanField(_("won back"), default=False)
+    purchase_days = models.PositiveIntegerField(_("purchase days"), default=0)
+    episode_purchase_days = models.PositiveIntegerField(_("purchase days in the current episode"), default=0)
+    first_purchase = models.DateField(_("first purchase"), null=True, blank=True)
+    last_purchase = models.DateField(_("last purchase"), null=True, blank=True)
+    recency_days = models.PositiveIntegerField(_("days since the last purchase"), null=True, blank=True)
+    monetary = models.DecimalField(_("revenue"), max_digits=16, decimal_places=2, default=0)
+    as_of = models.DateField(_("as of"))
+    status_since = models.DateField(_("status since"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("status snapshot")
+        verbose_name_plural = _("status snapshots")
+        indexes = [models.Index(fields=["organisation", "status"])]
+
+    def __str__(self) -> str:
+        return f"{self.party_id}: {self.status}"
+
+
+class StatusEvent(models.Model):
+    """One change of a party's status on a date; the status at any date is the last change on or before it."""
+
+    organisation = models.ForeignKey(Organisation, on_delete=models.CASCADE, related_name="status_events")
+    # The unique constraint below leads with the party, so a separate index would only slow refreshes.
+    party = models.ForeignKey(Party, on_delete=models.CASCADE, related_name="status_events", db_index=False)
+    changed_on = models.DateField(_("date"))
+    from_status = models.CharField(_("from"), max_length=10, choices=Status.choices, null=True, blank=True)
+    to_status = models.CharField(_("to"), max_length=10, choices=Status.choices)
+    won_back = models.BooleanField(_("won back"), default=False)
+
+    class Meta:
+        verbose_name = _("status event")
+        verbose_name_plural = _("status events")
+        constraints = [
+            # Also the index of "the status of this party at a date": (party, changed_on ≤ date) newest first.
+            models.UniqueConstraint(fields=["party", "changed_on", "to_status"], name="status_event_unique")
+        ]
+        indexes = [
+            # "Transitions between dates": the organisation's changes within a date range.
+            models.Index(fields=["organisation", "changed_on"]),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.party_id} {self.changed_on}: {self.from_status} → {self.to_status}"
