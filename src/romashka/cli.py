@@ -222,8 +222,9 @@ def refresh(
 
             result = status_refresh(organisation=organisation, as_of=day, progress=progress)
         total = sum(result["counts"].values())
-        table = Table(title=f"{escape(organisation.name)}: statuses at {day.isoformat()} "
-                            f"(cycle {result['cycle_days']} days), refreshed in {result['seconds']:.1f} s")
+        console.print(f"{escape(organisation.name)}: statuses at {day.isoformat()} (purchase cycle "
+                      f"{result['cycle_days']} days), refreshed in {result['seconds']:.1f} s", soft_wrap=True)
+        table = Table()
         table.add_column("status")
         table.add_column("clients", justify="right")
         table.add_column("share", justify="right")

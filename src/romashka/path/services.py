@@ -248,18 +248,17 @@ def _no_progress(_stage: str, _done: int, _total: int) -> None:
 
 
 def _purchase_columns(organisation_id: int):
-    """(customer_id = party id, purchased_at = purchase day, amount in kopecks) of every purchase, as Arrow.
+    """(customer_id = party id, purchased_at = purchase day, amount) of every purchase, as Arrow.
 
-    Amounts travel as whole kopecks: exact on both databases (SQLite keeps decimals as REAL), and
-    the rules only add amounts and compare sums with zero, so the unit changes nothing but the scale.
+    Amounts leave the database as whole kopecks (exact on both: SQLite keeps decimals as REAL) and
+    become decimal(19, 2) without arithmetic: a decimal is its unscaled integer and a scale.
     """
     import pyarrow as pa
+    import pyarrow.csv as pa_csv
 
     table = connection.ops.quote_name(Purchase._meta.db_table)
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
-            import pyarrow.csv as pa_csv
-
             buffer = io.BytesIO()
             query = (
                 f"COPY (SELECT party_id, purchased_on, (amount * 100)::bigint FROM {table} "  # noqa: S608 - the table name comes from model metadata
@@ -269,28 +268,30 @@ def _purchase_columns(organisation_id: int):
                 for block in copy:
                     buffer.write(block)
             buffer.seek(0)
-            return pa_csv.read_csv(
+            columns = pa_csv.read_csv(
                 buffer,
-                read_options=pa_csv.ReadOptions(column_names=["customer_id", "purchased_at", "amount"]),
+                read_options=pa_csv.ReadOptions(column_names=["customer_id", "purchased_at", "kopecks"]),
                 parse_options=pa_csv.ParseOptions(delimiter="\t"),
                 convert_options=pa_csv.ConvertOptions(
-                    column_types={"customer_id": pa.int64(), "purchased_at": pa.date32(), "amount": pa.int64()}
+                    column_types={"customer_id": pa.int64(), "purchased_at": pa.date32(), "kopecks": pa.int64()}
                 ),
             )
-        cursor.execute(
-            f"SELECT party_id, CAST(purchased_on AS TEXT), CAST(ROUND(amount * 100) AS INTEGER) FROM {table} "  # noqa: S608 - as above
-            "WHERE organisation_id = %s",
-            [organisation_id],
-        )
-        rows = cursor.fetchall()
-    party_ids, days, kopecks = zip(*rows, strict=True) if rows else ((), (), ())
-    return pa.table(
-        {
-            "customer_id": pa.array(party_ids, pa.int64()),
-            "purchased_at": pa.array(days, pa.string()).cast(pa.date32()),
-            "amount": pa.array(kopecks, pa.int64()),
-        }
-    )
+            party_ids, days, kopecks = columns["customer_id"], columns["purchased_at"], columns["kopecks"]
+        else:
+            cursor.execute(
+                f"SELECT party_id, CAST(purchased_on AS TEXT), CAST(ROUND(amount * 100) AS INTEGER) FROM {table} "  # noqa: S608 - as above
+                "WHERE organisation_id = %s",
+                [organisation_id],
+            )
+            rows = cursor.fetchall()
+            party_ids, days, kopecks = zip(*rows, strict=True) if rows else ((), (), ())
+            party_ids = pa.array(party_ids, pa.int64())
+            days = pa.array(days, pa.string()).cast(pa.date32())
+            kopecks = pa.array(kopecks, pa.int64())
+    if isinstance(kopecks, pa.ChunkedArray):
+        kopecks = kopecks.combine_chunks()
+    amount = kopecks.cast(pa.decimal128(19, 0)).view(pa.decimal128(19, 2))
+    return pa.table({"customer_id": party_ids, "purchased_at": days, "amount": amount})
 
 
 def _text(column) -> list:
@@ -298,10 +299,6 @@ def _text(column) -> list:
     import pyarrow as pa
 
     return column.cast(pa.string()).to_pylist()
-
-
-def _kopecks_text(column) -> list[str]:
-    return [str(Decimal(value).scaleb(-2)) for value in column.to_pylist()]
 
 
 def today_of(organisation: Organisation) -> date:
@@ -373,7 +370,7 @@ def status_refresh(*, organisation: Organisation, as_of: date, progress: Progres
             _text(current["first_purchase"]),
             _text(current["last_purchase"]),
             current["recency_days"].to_pylist(),
-            _kopecks_text(current["monetary"]),
+            _text(current["monetary"]),
             (since_by_party.get(party_id) for party_id in party_ids),
             strict=True,
         )
