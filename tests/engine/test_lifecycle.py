@@ -292,3 +292,20 @@ def test_the_expression_runs_on_a_given_backend():
 def test_negative_parameters_are_refused():
     with pytest.raises(ValueError, match="cycle_days"):
         lifecycle_table(purchases_table([("1", ago(1), Decimal("1"))]), as_of=AS_OF, cycle_days=-1)
+
+
+def test_amounts_with_finer_decimals_are_rounded_once_on_the_total():
+    # Four decimals are not kopecks: each row keeps its scale and only the total is rounded.
+    table = pa.table(
+        {
+            "customer_id": ["1", "1", "1"],
+            "purchased_at": pa.array([ago(1)] * 3, pa.date32()),
+            "amount": pa.array([Decimal("0.0040")] * 3, pa.decimal128(18, 4)),
+        }
+    )
+    assert lifecycle_table(table, as_of=AS_OF).to_pylist()[0]["monetary"] == Decimal("0.01")
+
+
+def test_large_totals_in_kopecks_stay_exact():
+    rows = [("1", ago(1), Decimal("9999999999999999.99"))] * 4
+    assert by_id(rows)["1"]["monetary"] == Decimal("39999999999999999.96")

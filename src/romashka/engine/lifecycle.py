@@ -9,7 +9,7 @@ The rules, read literally:
 1. Rows dated after ``as_of`` are ignored; customer ids are kept exactly as given.
 2. A purchase day is a (customer, calendar day) whose summed amount is > 0. ``monetary`` is the sum
    of *all* amounts up to ``as_of`` (refunds included, also on days that are not purchase days),
-   summed as decimals and rounded to kopecks.
+   summed exactly (as integer kopecks when amounts have at most two decimals) and rounded to kopecks.
 3. Two consecutive purchase days more than ``lost_after_days`` apart start a new episode; a gap of
    exactly ``lost_after_days`` stays in the same episode.
 4. ``recency_days`` = ``as_of`` − last purchase day.
@@ -32,6 +32,7 @@ is then ``purchase_days`` minus the number of its first day, with no second join
 from __future__ import annotations
 
 from datetime import date
+from decimal import Decimal
 
 import ibis
 import ibis.expr.datatypes as dt
@@ -50,6 +51,7 @@ LIFECYCLE_COLUMNS = (
     "won_back",
 )
 MONEY = dt.Decimal(38, 2)
+KOPECK = ibis.literal(Decimal("0.01"), type=dt.Decimal(38, 2))
 
 
 def _check_parameters(cycle_days: int, fan_min_purchases: int, lost_after_days: int | None) -> int:
@@ -64,6 +66,22 @@ def _check_parameters(cycle_days: int, fan_min_purchases: int, lost_after_days: 
     return 3 * cycle_days if lost_after_days is None else lost_after_days
 
 
+def _summable_amount(amount: ibis.Column) -> tuple[ibis.Column, bool]:
+    """(amount to sum, whether it is in integer kopecks).
+
+    Amounts with at most two decimals (and floats, taken as kopecks) are summed as BIGINT kopecks:
+    exact, and about a third faster than DECIMAL sums on DuckDB. Finer decimals keep their scale so
+    that rounding happens once, on the total, as the rules say.
+    """
+    kind = amount.type()
+    if kind.is_decimal() and kind.scale is not None and kind.scale > 2:
+        return amount, False
+    if not kind.is_decimal():
+        amount = amount.cast(dt.Decimal(18, 2))
+    # Widened first: DECIMAL(18, 2) * 100 overflows DuckDB's DECIMAL(18) for the largest amounts.
+    return (amount.cast(MONEY) * 100).cast(dt.int64), True
+
+
 def lifecycle_expr(
     purchases: ibis.Table,
     *,
@@ -76,9 +94,7 @@ def lifecycle_expr(
     lost_after_days = _check_parameters(cycle_days, fan_min_purchases, lost_after_days)
     as_of_day = ibis.literal(as_of, type=dt.date)
 
-    amount = purchases.amount
-    if not amount.type().is_decimal():
-        amount = amount.cast(dt.Decimal(18, 2))
+    amount, in_kopecks = _summable_amount(purchases.amount)
     rows = purchases.select(
         customer_id=purchases.customer_id.cast(dt.string),
         day=purchases.purchased_at.cast(dt.date),
@@ -123,7 +139,9 @@ def lifecycle_expr(
         first_purchase=c.first_purchase,
         last_purchase=c.last_purchase,
         recency_days=recency_days.cast(dt.int64),
-        monetary=c.monetary.round(2).cast(MONEY),
+        monetary=(c.monetary.cast(MONEY) * KOPECK).cast(MONEY)
+        if in_kopecks
+        else c.monetary.round(2).cast(MONEY),
         won_back=c.episodes > 1,
     )
 
