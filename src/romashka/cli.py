@@ -249,24 +249,35 @@ def lifecycle(
     out: Annotated[str | None, typer.Option(help="Output file: .csv, or .parquet; without it, CSV goes to standard output")] = None,
 ) -> None:
     """Status of every customer at a date from a purchases file, by the default rule set (no database)."""
-    from romashka.ingest.readers import IngestError, read_purchases
+    import duckdb
+
+    from romashka.ingest.readers import IngestError, load_purchases
 
     try:
         as_of_date = date.fromisoformat(as_of)
     except ValueError:
         err.print(f"[red]--as-of {as_of!r} is not a date.[/red] Expected YYYY-MM-DD, e.g. 2026-11-23.")
         raise typer.Exit(2) from None
+    # DuckDB reads the file itself and the engine runs on the same connection: no Arrow copy of
+    # the purchases in Python. ROMASHKA_DUCKDB_THREADS caps the threads (DuckDB's default: all cores).
+    threads = os.environ.get("ROMASHKA_DUCKDB_THREADS")
+    connection = duckdb.connect(config={"threads": int(threads)} if threads else {})
     try:
-        table = read_purchases(purchases, customer_column=customer_column, date_column=date_column,
-                               amount_column=amount_column)
+        load_purchases(purchases, connection, table_name="purchases", customer_column=customer_column,
+                       date_column=date_column, amount_column=amount_column)
     except IngestError as error:
         err.print(f"[red]{escape(str(error))}[/red]", soft_wrap=True)
         raise typer.Exit(1) from None
     # ibis takes about two seconds to import: only once the file has been read.
+    import ibis
+
     from romashka.engine import STATUSES, lifecycle_table
 
-    result = lifecycle_table(table, as_of=as_of_date, cycle_days=cycle_days,
-                             fan_min_purchases=fan_min_purchases, lost_after_days=lost_after_days)
+    backend = ibis.duckdb.from_connection(connection)
+    result = lifecycle_table(backend.table("purchases"), as_of=as_of_date, cycle_days=cycle_days,
+                             fan_min_purchases=fan_min_purchases, lost_after_days=lost_after_days,
+                             backend=backend)
+    connection.close()
     try:
         _write_lifecycle(result, out)
     except OSError as error:

@@ -116,21 +116,68 @@ def read_purchases(
     amount_column: str | None = None,
 ) -> pa.Table:
     """Read a CSV, XLSX or Parquet file of purchases into the typed table described above."""
+    path, kind, overrides = _checked_source(path, customer_column, date_column, amount_column)
+    source = path.name
+    if kind == "parquet":
+        return _read_parquet(path, overrides, source)
+    if kind == "excel":
+        return _read_excel(path, overrides, source)
+    return _read_csv(path, overrides, source)
+
+
+def load_purchases(
+    path: str | Path,
+    connection: duckdb.DuckDBPyConnection,
+    *,
+    table_name: str = "purchases",
+    customer_column: str | None = None,
+    date_column: str | None = None,
+    amount_column: str | None = None,
+) -> None:
+    """Like :func:`read_purchases`, but leaves the typed rows in ``connection`` as ``table_name``.
+
+    For large files: DuckDB reads the file itself and no Arrow copy is built in Python. A Parquet
+    file becomes a temporary view over the file (the file must stay until the view is used), other
+    files a temporary table. The checks and messages are those of :func:`read_purchases`; nothing
+    named ``table_name`` is left behind when they fail.
+    """
+    path, kind, overrides = _checked_source(path, customer_column, date_column, amount_column)
+    source = path.name
+    if kind == "parquet":
+        _load_parquet(path, overrides, source, connection, table_name)
+    elif kind == "excel":
+        _arrow_into(connection, _read_excel(path, overrides, source), table_name)
+    else:
+        _read_csv(path, overrides, source, into=(connection, table_name))
+
+
+def _arrow_into(connection: duckdb.DuckDBPyConnection, table: pa.Table, table_name: str) -> None:
+    connection.register(f"{table_name}_arrow", table)
+    connection.execute(f"CREATE TEMP TABLE {_quote(table_name)} AS FROM {_quote(table_name + '_arrow')}")
+    connection.unregister(f"{table_name}_arrow")
+
+
+def _checked_source(
+    path: str | Path, customer_column: str | None, date_column: str | None, amount_column: str | None
+) -> tuple[Path, str, dict[str, str | None]]:
     path = Path(path)
     overrides = {"customer_id": customer_column, "purchased_at": date_column, "amount": amount_column}
-    source = path.name
     if not path.is_file():
         raise IngestError(f"{path}: no such file.")
     suffix = path.suffix.lower()
     if suffix in PARQUET_SUFFIXES:
-        return _read_parquet(path, overrides, source)
+        return path, "parquet", overrides
     if suffix in EXCEL_SUFFIXES:
-        return _read_excel(path, overrides, source)
+        return path, "excel", overrides
     if suffix in CSV_SUFFIXES:
-        return _read_csv(path, overrides, source)
+        return path, "csv", overrides
     raise IngestError(
-        f"{source}: unknown file type {suffix or '(no extension)'}; expected .csv, .xlsx or .parquet."
+        f"{path.name}: unknown file type {suffix or '(no extension)'}; expected .csv, .xlsx or .parquet."
     )
+
+
+# A table name in the caller's connection: the direct path reads into it instead of into Arrow.
+Into = tuple[duckdb.DuckDBPyConnection, str] | None
 
 
 # --- CSV -----------------------------------------------------------------------------------------
@@ -161,23 +208,25 @@ def _delimiter(header_line: str) -> str:
     return best if counts[best] else ","
 
 
-def _read_csv(path: Path, overrides: dict[str, str | None], source: str) -> pa.Table:
+def _read_csv(
+    path: Path, overrides: dict[str, str | None], source: str, into: Into = None
+) -> pa.Table | None:
     encoding, header_line = _sniff_text(path, source)
     delimiter = _delimiter(header_line)
     with tempfile.TemporaryDirectory(prefix="romashka-csv-") as scratch:
         if encoding == "cp1251":
             utf8_path = Path(scratch) / "utf8.csv"
             _transcode(path, utf8_path, "cp1251")
-            return _csv_through_duckdb(utf8_path, delimiter, overrides, source)
+            return _csv_through_duckdb(utf8_path, delimiter, overrides, source, into)
         try:
-            return _csv_through_duckdb(path, delimiter, overrides, source)
+            return _csv_through_duckdb(path, delimiter, overrides, source, into)
         except duckdb.InvalidInputException as error:
             if "unicode" not in str(error).lower():
                 raise IngestError(f"{source}: not a readable CSV file ({_first_line(error)}).") from None
             # Valid UTF-8 at the start and not further on: the file is Windows-1251 after all.
             utf8_path = Path(scratch) / "utf8.csv"
             _transcode(path, utf8_path, "cp1251")
-            return _csv_through_duckdb(utf8_path, delimiter, overrides, source)
+            return _csv_through_duckdb(utf8_path, delimiter, overrides, source, into)
 
 
 def _transcode(source_path: Path, target_path: Path, encoding: str) -> None:
@@ -190,38 +239,44 @@ def _transcode(source_path: Path, target_path: Path, encoding: str) -> None:
 
 
 def _csv_through_duckdb(
-    path: Path, delimiter: str, overrides: dict[str, str | None], source: str
-) -> pa.Table:
-    connection = duckdb.connect()
+    path: Path, delimiter: str, overrides: dict[str, str | None], source: str, into: Into = None
+) -> pa.Table | None:
+    connection = duckdb.connect() if into is None else into[0]
+    relation_name = "source_rows" if into is None else f"{into[1]}_source_rows"
     try:
-        relation = connection.read_csv(
-            str(path), header=True, sep=delimiter, all_varchar=True, quotechar='"', escapechar='"'
-        )
-    except duckdb.Error as error:
-        if "unicode" in str(error).lower():
-            raise
-        raise IngestError(f"{source}: not a readable CSV file ({_first_line(error)}).") from None
-    columns = resolve_columns(relation.columns, overrides, source=source)
-    if columns is None:
-        raise _missing_column(relation.columns, overrides, source=source)
-    connection.register("source_rows", relation)
-    try:
-        return _normalise(
-            connection,
-            "source_rows",
-            relation.columns,
-            relation.types,
-            columns,
-            source,
-            first_row_number=2,
-            row_word="line",
-        )
-    except duckdb.InvalidInputException as error:
-        if "unicode" in str(error).lower():
-            raise
-        raise IngestError(f"{source}: not a readable CSV file ({_first_line(error)}).") from None
+        try:
+            relation = connection.read_csv(
+                str(path), header=True, sep=delimiter, all_varchar=True, quotechar='"', escapechar='"'
+            )
+        except duckdb.Error as error:
+            if "unicode" in str(error).lower():
+                raise
+            raise IngestError(f"{source}: not a readable CSV file ({_first_line(error)}).") from None
+        columns = resolve_columns(relation.columns, overrides, source=source)
+        if columns is None:
+            raise _missing_column(relation.columns, overrides, source=source)
+        connection.register(relation_name, relation)
+        try:
+            return _normalise(
+                connection,
+                relation_name,
+                relation.columns,
+                relation.types,
+                columns,
+                source,
+                first_row_number=2,
+                row_word="line",
+                into=None if into is None else into[1],
+            )
+        except duckdb.InvalidInputException as error:
+            if "unicode" in str(error).lower():
+                raise
+            raise IngestError(f"{source}: not a readable CSV file ({_first_line(error)}).") from None
     finally:
-        connection.close()
+        if into is None:
+            connection.close()
+        else:
+            connection.unregister(relation_name)
 
 
 def _first_line(error: Exception) -> str:
@@ -331,6 +386,54 @@ def _read_parquet(path: Path, overrides: dict[str, str | None], source: str) -> 
         connection.close()
 
 
+def _load_parquet(
+    path: Path,
+    overrides: dict[str, str | None],
+    source: str,
+    connection: duckdb.DuckDBPyConnection,
+    table_name: str,
+) -> None:
+    try:
+        schema = pq.read_schema(path)
+    except (pa.ArrowException, OSError) as error:
+        raise IngestError(f"{source}: not a readable Parquet file ({_first_line(error)}).") from None
+    columns = resolve_columns(schema.names, overrides, source=source)
+    if columns is None:
+        raise _missing_column(schema.names, overrides, source=source)
+    date_type = schema.field(columns["purchased_at"]).type
+    if pa.types.is_timestamp(date_type) and date_type.tz is not None:
+        # Wall-clock time in the file's own zone is Arrow's job (see _read_parquet); rare enough
+        # that such files take the Arrow path.
+        _arrow_into(connection, _read_parquet(path, overrides, source), table_name)
+        return
+    relation_name = f"{table_name}_source_rows"
+    wanted = ", ".join(_quote(name) for name in sorted(set(columns.values())))
+    try:
+        connection.execute(
+            f"CREATE TEMP VIEW {_quote(relation_name)} AS SELECT {wanted} FROM read_parquet({_sql_text(str(path))})"  # noqa: S608
+        )
+        relation = connection.table(relation_name)
+        _normalise(
+            connection,
+            _quote(relation_name),
+            relation.columns,
+            relation.types,
+            columns,
+            source,
+            first_row_number=1,
+            row_word="row",
+            into=table_name,
+            as_view=True,
+        )
+    except duckdb.Error as error:
+        connection.execute(f"DROP VIEW IF EXISTS {_quote(table_name)}")
+        connection.execute(f"DROP VIEW IF EXISTS {_quote(relation_name)}")
+        raise IngestError(f"{source}: not a readable Parquet file ({_first_line(error)}).") from None
+    except IngestError:
+        connection.execute(f"DROP VIEW IF EXISTS {_quote(relation_name)}")
+        raise
+
+
 # --- the shared parser ---------------------------------------------------------------------------
 
 
@@ -396,7 +499,11 @@ def _normalise(
     *,
     first_row_number: int,
     row_word: str,
-) -> pa.Table:
+    into: str | None = None,
+    as_view: bool = False,
+) -> pa.Table | None:
+    """The typed rows as Arrow, or, with ``into``, as a temporary table (``as_view``: view) of that
+    name in ``connection``; the same checks either way."""
     kinds = {name: str(kind).upper() for name, kind in zip(names, types, strict=True)}
     raw = {role: _quote(columns[role]) for role in ROLES}
     parsed = {
@@ -406,8 +513,28 @@ def _normalise(
     }
     blank = " AND ".join(f"NULLIF(trim(CAST({raw[role]} AS VARCHAR)), '') IS NULL" for role in ROLES)
     select = ", ".join(f"{parsed[role]} AS {role}" for role in ROLES)
-    table = connection.sql(f"SELECT {select} FROM {relation_name} WHERE NOT ({blank})").to_arrow_table()  # noqa: S608
-    if any(table.column(role).null_count for role in ROLES):
+    query = f"SELECT {select} FROM {relation_name} WHERE NOT ({blank})"  # noqa: S608
+    if into is None:
+        table = connection.sql(query).to_arrow_table()
+        has_nulls = any(table.column(role).null_count for role in ROLES)
+    else:
+        # Typed as the Arrow path types them: VARCHAR, DATE or TIMESTAMP, DECIMAL(18, 2).
+        typed = query.replace(
+            f"SELECT {select}",
+            "SELECT "
+            + ", ".join(
+                f"{parsed[role]}::{_SQL_TYPES[role](kinds[columns[role]])} AS {role}" for role in ROLES
+            ),
+            1,
+        )
+        kind = "VIEW" if as_view else "TABLE"
+        connection.execute(f"CREATE TEMP {kind} {_quote(into)} AS {typed}")
+        nulls = " OR ".join(f"{role} IS NULL" for role in ROLES)
+        count = f"SELECT count(*) FILTER (WHERE {nulls}) FROM {_quote(into)}"  # noqa: S608
+        has_nulls = bool(connection.execute(count).fetchall()[0][0])
+        if has_nulls:
+            connection.execute(f"DROP {kind} {_quote(into)}")
+    if has_nulls:
         raise _first_bad_row(
             connection,
             relation_name,
@@ -419,6 +546,8 @@ def _normalise(
             first_row_number=first_row_number,
             row_word=row_word,
         )
+    if into is not None:
+        return None
     purchased_at = table.column("purchased_at")
     if not pa.types.is_date32(purchased_at.type):
         purchased_at = purchased_at.cast(pa.timestamp("us"))
@@ -429,19 +558,27 @@ def _normalise(
     })  # fmt: skip
 
 
+_SQL_TYPES = {
+    "customer_id": lambda kind: "VARCHAR",
+    "purchased_at": lambda kind: "DATE" if kind == "DATE" else "TIMESTAMP",
+    "amount": lambda kind: "DECIMAL(18, 2)",
+}
+
+
 def _first_bad_row(
     connection, relation_name, raw, parsed, blank, columns, source, *, first_row_number, row_word
 ):
     checks = " OR ".join(f"{parsed[role]} IS NULL" for role in ROLES)
     raw_columns = ", ".join(f"CAST({raw[role]} AS VARCHAR) AS {role}_raw" for role in ROLES)
     parsed_columns = ", ".join(f"{parsed[role]} IS NULL AS {role}_bad" for role in ROLES)
-    row = connection.execute(
+    found = connection.execute(
         f"SELECT number, {', '.join(f'{role}_raw, {role}_bad' for role in ROLES)} FROM ("  # noqa: S608
         f"SELECT row_number() OVER () - 1 AS number, {raw_columns}, {parsed_columns}, ({blank}) AS is_blank, "
         f"({checks}) AS is_bad FROM {relation_name}) WHERE is_bad AND NOT is_blank ORDER BY number LIMIT 1"
-    ).fetchone()
-    if row is None:  # cannot happen: the nulls came from these rows
+    ).fetchall()
+    if not found:  # cannot happen: the nulls came from these rows
         return IngestError(f"{source}: some values could not be read.")
+    row = found[0]
     where = f"{source}, {row_word} {row[0] + first_row_number}"
     expected = {
         "customer_id": "a customer id",
