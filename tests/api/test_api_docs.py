@@ -12,6 +12,10 @@ def test_openapi_lists_every_path_with_its_methods(client):
         "/api/parties/{party_id}": {"get"},
         "/api/purchases": {"get", "post"},
         "/api/purchases/bulk": {"post"},
+        "/api/statuses/counts": {"get"},
+        "/api/statuses/transitions": {"get"},
+        "/api/parties/{party_id}/status": {"get"},
+        "/api/statuses/refresh": {"post"},
     }
     assert {path: set(methods) for path, methods in paths.items()} == expected
 
