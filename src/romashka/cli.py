@@ -272,7 +272,11 @@ def lifecycle(
     import ibis
 
     from romashka.engine import STATUSES, lifecycle_table
+    from romashka.engine.lifecycle import DUCKDB_SETTINGS
 
+    # Only now: the checks above number rows in file order.
+    for name, value in DUCKDB_SETTINGS.items():
+        connection.execute(f"SET {name} = {str(value).lower()}").fetchall()
     backend = ibis.duckdb.from_connection(connection)
     result = lifecycle_table(backend.table("purchases"), as_of=as_of_date, cycle_days=cycle_days,
                              fan_min_purchases=fan_min_purchases, lost_after_days=lost_after_days,
