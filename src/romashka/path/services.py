@@ -332,7 +332,6 @@ def status_refresh(*, organisation: Organisation, as_of: date, progress: Progres
     read_at = time.perf_counter()
     progress("statuses", 1, 4)
     backend = ibis.duckdb.connect()
-    backend.raw_sql("SET threads TO 2")
     current = lifecycle_table(purchases, backend=backend, ordered=False, **parameters)
     events = history_table(purchases, backend=backend, ordered=False, **parameters)
     since = events.group_by("customer_id").aggregate([("changed_on", "max")])
