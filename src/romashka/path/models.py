@@ -122,3 +122,22 @@ class StatusEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.party_id} {self.changed_on}: {self.from_status} → {self.to_status}"
+
+
+class StatusRefresh(models.Model):
+    """One run of the status refresh: the date it computed and the data it saw, so the next run knows if it is due."""
+
+    organisation = models.ForeignKey(Organisation, on_delete=models.CASCADE, related_name="status_refreshes")
+    as_of = models.DateField(_("statuses at"))
+    data_version = models.CharField(max_length=100)
+    finished_at = models.DateTimeField(_("finished"), auto_now_add=True)
+    seconds = models.FloatField(_("seconds"), default=0)
+
+    class Meta:
+        verbose_name = _("status refresh")
+        verbose_name_plural = _("status refreshes")
+        ordering = ["-finished_at"]
+        indexes = [models.Index(fields=["organisation", "-finished_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.as_of} ({self.finished_at:%Y-%m-%d %H:%M})"
