@@ -280,10 +280,10 @@ def demo_network_create(
     counts.update(_suppliers_investors_community(org, rng, until, locations))
     _users(org, locations, partners, employees)
     counts["users"] = len(DEMO_USERS)
-    from romashka.path.services import status_refresh
+    from romashka.path.refresh import status_refresh_logged
 
     progress("statuses", 0, 1)
-    counts["status events"] = status_refresh(organisation=org, as_of=until)["events"]
+    counts["status events"] = status_refresh_logged(organisation=org, as_of=until)["events"]
     progress("statistics", 0, 1)
     refresh_planner_statistics()
     progress("done", 1, 1)

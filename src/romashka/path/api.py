@@ -15,6 +15,7 @@ from romashka.api_common import ONE_ERRORS, READ_ERRORS, WRITE_ERRORS, Page
 from romashka.core.access import Capability, organisation_of, require
 from romashka.path import selectors, services
 from romashka.path.choices import Status as PathStatus
+from romashka.path.refresh import status_refresh_logged
 
 router = Router()
 
@@ -244,4 +245,4 @@ def status_refresh(request, body: RefreshIn):
     as_of = body.as_of or today
     if as_of > today:
         raise DjangoValidationError({"as_of": f"{as_of} is in the future; statuses are computed up to today ({today})."})
-    return services.status_refresh(organisation=organisation, as_of=as_of)
+    return status_refresh_logged(organisation=organisation, as_of=as_of)

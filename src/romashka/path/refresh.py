@@ -1,0 +1,78 @@
+"""Keeping statuses fresh: a refresh is due each new day and after the purchases or clients change.
+
+`romashka serve` runs `refresh_loop` in a background thread, so one laptop needs no scheduler or
+worker; `romashka refresh --if-due` does one round for cron or a systemd timer on a server.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from datetime import date
+
+from django.db import close_old_connections
+from django.db.models import Count, Max
+
+from romashka.core.models import Organisation, Party
+from romashka.path.models import Purchase, StatusRefresh
+
+log = logging.getLogger(__name__)
+
+
+def data_version(*, organisation: Organisation) -> str:
+    """Changes when purchases or parties are added or deleted."""
+    purchases = Purchase.objects.filter(organisation=organisation).aggregate(n=Count("id"), m=Max("id"))
+    parties = Party.objects.filter(organisation=organisation).aggregate(n=Count("id"), m=Max("id"))
+    return f"{purchases['n']}.{purchases['m']}:{parties['n']}.{parties['m']}"
+
+
+def status_refresh_logged(*, organisation: Organisation, as_of: date, progress=None) -> dict:
+    """status_refresh, remembering the date and the data it saw."""
+    from romashka.path.services import status_refresh
+
+    version = data_version(organisation=organisation)  # before reading: changes during the run make it due again
+    result = status_refresh(organisation=organisation, as_of=as_of, progress=progress)
+    StatusRefresh.objects.create(organisation=organisation, as_of=as_of, data_version=version,
+                                 seconds=result.get("seconds", 0))
+    return result
+
+
+def refresh_is_due(*, organisation: Organisation, today: date) -> bool:
+    last = StatusRefresh.objects.filter(organisation=organisation).order_by("-finished_at").first()
+    return last is None or last.as_of < today or last.data_version != data_version(organisation=organisation)
+
+
+def refresh_if_due() -> list[tuple[Organisation, dict]]:
+    """One round: refreshes every organisation whose statuses are older than today or than its data."""
+    from romashka.path.services import today_of
+
+    done = []
+    for organisation in Organisation.objects.order_by("pk"):
+        today = today_of(organisation)
+        if refresh_is_due(organisation=organisation, today=today):
+            done.append((organisation, status_refresh_logged(organisation=organisation, as_of=today)))
+    return done
+
+
+def refresh_loop(*, interval_seconds: float = 60.0, stop: threading.Event) -> None:
+    """Runs refresh rounds until `stop` is set; an error is logged and the next round tries again."""
+    while not stop.is_set():
+        try:
+            close_old_connections()
+            for organisation, result in refresh_if_due():
+                log.warning("statuses of %s refreshed in %.1f s", organisation, result.get("seconds", 0))
+        except Exception:  # a failed round must not stop the server; it is logged and retried
+            log.exception("status refresh failed")
+        finally:
+            close_old_connections()
+        stop.wait(interval_seconds)
+
+
+def start_refresh_thread(*, interval_seconds: float = 60.0) -> threading.Event:
+    stop = threading.Event()
+    thread = threading.Thread(
+        target=refresh_loop, kwargs={"interval_seconds": interval_seconds, "stop": stop},
+        name="romashka-status-refresh", daemon=True,
+    )
+    thread.start()
+    return stop
