@@ -162,6 +162,8 @@ def serve(
     port: Annotated[int, typer.Option(help="Port")] = 8000,
     reload: Annotated[bool, typer.Option(help="Development server that reloads on code changes")] = False,
     threads: Annotated[int, typer.Option(help="Worker threads")] = 8,
+    background_refresh: Annotated[bool, typer.Option(
+        help="Refresh client statuses in the background each new day and after purchases change")] = True,
 ) -> None:
     """Serve the web application and the API (waitress; --reload for Django's development server)."""
     _django()
@@ -176,6 +178,11 @@ def serve(
     # Collect before the application loads, so WhiteNoise indexes the files; later runs copy only changes.
     call_command("collectstatic", "--noinput", verbosity=0)
     from romashka.wsgi import application
+
+    if background_refresh:
+        from romashka.path.refresh import start_refresh_thread
+
+        start_refresh_thread()
 
     console.print(f"Romashka is at [bold]http://{host}:{port}/[/bold] (Ctrl+C to stop)")
     waitress_serve(application, host=host, port=port, threads=threads, ident="romashka")
@@ -193,6 +200,7 @@ def manage(ctx: typer.Context) -> None:
 @app.command()
 def refresh(
     as_of: Annotated[str | None, typer.Option("--as-of", help="Date of the statuses, YYYY-MM-DD (default: today in the organisation's time zone)")] = None,
+    if_due: Annotated[bool, typer.Option("--if-due", help="Only when statuses are older than today or than the data (for cron)")] = False,
 ) -> None:
     """Recompute every client's status snapshot and status events from the purchases (running twice changes nothing)."""
     as_of_date = None
@@ -205,7 +213,8 @@ def refresh(
     _django()
     from romashka.core.models import Organisation
     from romashka.path.choices import Status
-    from romashka.path.services import status_refresh, today_of
+    from romashka.path.refresh import refresh_is_due, status_refresh_logged
+    from romashka.path.services import today_of
 
     organisations = list(Organisation.objects.order_by("pk"))
     if not organisations:
@@ -213,6 +222,9 @@ def refresh(
         raise typer.Exit(1)
     for organisation in organisations:
         day = as_of_date or today_of(organisation)
+        if if_due and not refresh_is_due(organisation=organisation, today=day):
+            console.print(f"{escape(organisation.name)}: statuses are up to date ({day.isoformat()}).")
+            continue
         with Progress(TextColumn("{task.description}"), BarColumn(), TimeElapsedColumn(), console=console,
                       transient=True) as bar:
             task = bar.add_task("refresh", total=4)
@@ -220,7 +232,7 @@ def refresh(
             def progress(stage: str, done: int, total: int, task=task) -> None:
                 bar.update(task, description=stage, completed=done, total=max(total, 1))
 
-            result = status_refresh(organisation=organisation, as_of=day, progress=progress)
+            result = status_refresh_logged(organisation=organisation, as_of=day, progress=progress)
         total = sum(result["counts"].values())
         console.print(f"{escape(organisation.name)}: statuses at {day.isoformat()} (purchase cycle "
                       f"{result['cycle_days']} days), refreshed in {result['seconds']:.1f} s", soft_wrap=True)

@@ -48,3 +48,12 @@ def test_refresh_names_a_bad_date():
 def test_refresh_is_in_the_help():
     result = invoke("refresh", "--help")
     assert result.exit_code == 0 and "--as-of" in result.output
+
+
+def test_refresh_if_due_does_nothing_when_the_statuses_are_current():
+    first = invoke("refresh", "--as-of", "2026-11-23", "--if-due")
+    assert first.exit_code == 0, first.output
+    assert "up to date" in first.output  # the demo refreshed at its last day
+    later = invoke("refresh", "--as-of", "2026-11-24", "--if-due")
+    assert later.exit_code == 0, later.output
+    assert "refreshed in" in later.output
