@@ -4,7 +4,7 @@ from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 
 from romashka.core.models import Party
-from romashka.path.models import ImportBatch, Purchase, StatusEvent, StatusSnapshot
+from romashka.path.models import CycleOverride, ImportBatch, Purchase, StatusEvent, StatusSnapshot
 
 
 @admin.register(ImportBatch)
@@ -93,3 +93,11 @@ class StatusEventAdmin(_WrittenByRefresh, admin.ModelAdmin):
     raw_id_fields = ["party"]
     show_full_result_count = False
     ordering = ["-pk"]
+
+
+@admin.register(CycleOverride)
+class CycleOverrideAdmin(admin.ModelAdmin):
+    list_display = ["__str__", "location", "category", "cycle_days", "lost_after_days", "fan_min_purchases",
+                    "overdue_factor", "organisation"]
+    list_filter = ["organisation"]
+    list_select_related = ["location", "organisation"]

@@ -1,6 +1,10 @@
 """Purchases, the batches they arrived in, and the status snapshots and events of the client's path."""
 
+from decimal import Decimal
+
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
+from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from romashka.core.models import Location, Organisation, Party
@@ -87,6 +91,11 @@ class StatusSnapshot(models.Model):
     monetary = models.DecimalField(_("revenue"), max_digits=16, decimal_places=2, default=0)
     as_of = models.DateField(_("as of"))
     status_since = models.DateField(_("status since"), null=True, blank=True)
+    # Beside the status, never instead of it: the client's own typical gap and whether it is overdue.
+    rhythm_days = models.DecimalField(
+        _("personal rhythm, days"), max_digits=7, decimal_places=1, null=True, blank=True
+    )
+    overdue = models.BooleanField(_("overdue"), default=False)
 
     class Meta:
         verbose_name = _("status snapshot")
@@ -141,3 +150,65 @@ class StatusRefresh(models.Model):
 
     def __str__(self) -> str:
         return f"{self.as_of} ({self.finished_at:%Y-%m-%d %H:%M})"
+
+
+class CycleOverride(models.Model):
+    """The business's own purchase cycle for one location or one product category.
+
+    Precedence, per client: the override of its home location, else the override of its most
+    frequent product category, else the organisation's default cycle. Empty fields fall back to the
+    organisation (lost after 3 cycles, fan from 3 purchase days, overdue at 1.5 × the rhythm).
+    """
+
+    organisation = models.ForeignKey(Organisation, on_delete=models.CASCADE, related_name="cycle_overrides")
+    location = models.ForeignKey(
+        Location,
+        verbose_name=_("location"),
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="cycle_overrides",
+    )
+    category = models.CharField(_("product category"), max_length=100, blank=True)
+    cycle_days = models.PositiveIntegerField(
+        _("purchase cycle, days"), validators=[MinValueValidator(1), MaxValueValidator(3650)]
+    )
+    lost_after_days = models.PositiveIntegerField(
+        _("lost after, days"), null=True, blank=True, validators=[MinValueValidator(1), MaxValueValidator(36500)]
+    )
+    fan_min_purchases = models.PositiveIntegerField(
+        _("fan from purchase days"), null=True, blank=True, validators=[MinValueValidator(1)]
+    )
+    overdue_factor = models.DecimalField(
+        _("overdue factor"),
+        max_digits=4,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(Decimal("1"))],
+        help_text=_("A client is overdue when the days since its last purchase exceed its rhythm times this."),
+    )
+
+    class Meta:
+        verbose_name = _("purchase cycle override")
+        verbose_name_plural = _("purchase cycle overrides")
+        constraints = [
+            # Exactly one of location and category names what the override is for.
+            models.CheckConstraint(
+                condition=(Q(location__isnull=False) & Q(category="")) | (Q(location__isnull=True) & ~Q(category="")),
+                name="cycle_override_location_or_category",
+            ),
+            models.UniqueConstraint(
+                fields=["organisation", "location"],
+                condition=Q(location__isnull=False),
+                name="cycle_override_location_unique",
+            ),
+            models.UniqueConstraint(
+                fields=["organisation", "category"],
+                condition=Q(location__isnull=True),
+                name="cycle_override_category_unique",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.location or self.category}: {self.cycle_days}"
