@@ -30,6 +30,7 @@ class Capability(StrEnum):
     USE_API = "use_api"
     MANAGE_SETTINGS = "manage_settings"
     REFRESH_STATUSES = "refresh_statuses"  # recompute status snapshots and events of the client's path
+    SET_PURCHASE_CYCLE = "set_purchase_cycle"  # see the gap distribution and choose the purchase cycle
 
 
 C = Capability
@@ -37,7 +38,7 @@ ROLE_CAPABILITIES: dict[str, frozenset[Capability]] = {
     Role.OWNER: frozenset(Capability),
     Role.CRM_MANAGER: frozenset(
         {C.VIEW_DASHBOARD, C.VIEW_CLIENTS, C.VIEW_CONTACTS, C.VIEW_PURCHASES, C.CREATE_PURCHASES,
-         C.CREATE_CLIENTS, C.VIEW_PARTNERS, C.EXPORT, C.USE_API, C.REFRESH_STATUSES}
+         C.CREATE_CLIENTS, C.VIEW_PARTNERS, C.EXPORT, C.USE_API, C.REFRESH_STATUSES, C.SET_PURCHASE_CYCLE}
     ),
     Role.LOCATION_MANAGER: frozenset(
         {C.VIEW_DASHBOARD, C.VIEW_CLIENTS, C.VIEW_CONTACTS, C.VIEW_PURCHASES, C.VIEW_STAFF, C.EXPORT}

@@ -177,6 +177,10 @@ class StatusSnapshotOut(Schema):
     recency_days: int | None
     monetary: Money = Field(description='Revenue, refunds included; a string with kopecks, e.g. "1250.50".')
     as_of: date = Field(description="The date of the refresh that computed it.")
+    rhythm_days: float | None = Field(
+        description="Personal rhythm: the median of the client's gaps between purchase days (from two gaps on)."
+    )
+    overdue: bool = Field(description="The days since the last purchase exceed the rhythm times the overdue factor (1.5).")
 
 
 class StatusEventOut(Schema):

@@ -310,7 +310,8 @@ def status_refresh(*, organisation: Organisation, as_of: date, progress: Progres
     """Recomputes every party's status snapshot and status events up to `as_of`; running it twice changes nothing.
 
     Rules: the default rule set with the organisation's purchase cycle (fan from 3 purchase days, lost
-    after 3 cycles). Guests with no purchase at all are leads since the day they were recorded.
+    after 3 cycles), or a client's override of its home location or most frequent category
+    (`cycle_services.client_rules`); beside the status, each client's personal rhythm and overdue flag. Guests with no purchase at all are leads since the day they were recorded.
     Returns the counts per status of the snapshot, the number of events and the seconds it took.
     """
     import ibis
@@ -318,7 +319,10 @@ def status_refresh(*, organisation: Organisation, as_of: date, progress: Progres
     import pyarrow.compute as pc
 
     from romashka.engine import lifecycle_table
+    from romashka.engine.cycle import rhythm_table
     from romashka.engine.history import history_table
+    from romashka.engine.parameters import RuleParameters, lifecycle_and_history_tables
+    from romashka.path.cycle_services import client_rules
 
     progress = progress or _no_progress
     started = time.perf_counter()
@@ -332,8 +336,23 @@ def status_refresh(*, organisation: Organisation, as_of: date, progress: Progres
     read_at = time.perf_counter()
     progress("statuses", 1, 4)
     backend = ibis.duckdb.connect()
-    current = lifecycle_table(purchases, backend=backend, ordered=False, **parameters)
-    events = history_table(purchases, backend=backend, ordered=False, **parameters)
+    rules = client_rules(organisation=organisation)
+    if rules.parameters is None:
+        current = lifecycle_table(purchases, backend=backend, ordered=False, **parameters)
+        events = history_table(purchases, backend=backend, ordered=False, **parameters)
+    else:  # overrides of a location or category: each client under its own cycle
+        current, events = lifecycle_and_history_tables(
+            purchases, as_of=as_of, defaults=RuleParameters(cycle_days, FAN_MIN_PURCHASES, 3 * cycle_days),
+            parameters=rules.parameters, backend=backend,
+        )
+    rhythm = rhythm_table(purchases, as_of=as_of, factors=rules.factors, backend=backend)
+    rhythm_by_party = dict(
+        zip(
+            pc.cast(rhythm["customer_id"], pa.int64()).to_pylist(),
+            zip(_text(rhythm["rhythm_days"].cast(pa.decimal128(7, 1))), rhythm["overdue"].to_pylist(), strict=True),
+            strict=True,
+        )
+    )
     since = events.group_by("customer_id").aggregate([("changed_on", "max")])
     since_by_party = dict(
         zip(pc.cast(since["customer_id"], pa.int64()).to_pylist(), since["changed_on_max"].to_pylist(), strict=True)
@@ -361,7 +380,7 @@ def status_refresh(*, organisation: Organisation, as_of: date, progress: Progres
     as_of_text = as_of.isoformat()
     snapshot_rows = [
         (organisation.pk, party_id, status, won_back, purchase_days, episode_days, first, last, recency,
-         monetary, as_of_text, since.isoformat() if since else None)
+         monetary, as_of_text, since.isoformat() if since else None, *rhythm_by_party.get(party_id, (None, False)))
         for party_id, status, won_back, purchase_days, episode_days, first, last, recency, monetary, since in zip(
             party_ids,
             current["status"].to_pylist(),
@@ -378,7 +397,7 @@ def status_refresh(*, organisation: Organisation, as_of: date, progress: Progres
     ]
     snapshot_rows += [
         (organisation.pk, party_id, Status.LEAD.value, False, 0, 0, None, None, None, "0.00", as_of_text,
-         since.isoformat() if since else None)
+         since.isoformat() if since else None, None, False)
         for party_id, since in lead_since.items()
     ]
     event_rows = zip(
@@ -396,7 +415,8 @@ def status_refresh(*, organisation: Organisation, as_of: date, progress: Progres
         snapshots_written = bulk_insert(
             StatusSnapshot,
             ["organisation", "party", "status", "won_back", "purchase_days", "episode_purchase_days",
-             "first_purchase", "last_purchase", "recency_days", "monetary", "as_of", "status_since"],
+             "first_purchase", "last_purchase", "recency_days", "monetary", "as_of", "status_since",
+             "rhythm_days", "overdue"],
             snapshot_rows,
         )
         events_written = bulk_insert(
