@@ -3,12 +3,19 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
 
 from django.core.exceptions import ValidationError
-from django.db.models import Count, OuterRef, QuerySet, Subquery
+from django.db.models import Case, Count, DateField, Exists, F, OuterRef, Q, QuerySet, Subquery, Value, When
 
-from romashka.core.access import access_client, access_location, clients_visible, purchases_visible
+from romashka.core.access import (
+    Capability,
+    access_client,
+    access_location,
+    clients_visible,
+    purchases_visible,
+    require,
+)
 from romashka.core.models import Party
 from romashka.path.choices import Status
 from romashka.path.models import Purchase, StatusEvent, StatusSnapshot
@@ -131,3 +138,171 @@ def client_status_history(*, user, party_id: int) -> ClientStatusHistory:
     snapshot = StatusSnapshot.objects.filter(party=party).first()
     events = list(StatusEvent.objects.filter(party=party).order_by("changed_on"))
     return ClientStatusHistory(party=party, snapshot=snapshot, events=events)
+
+
+def _month_start(day: date) -> date:
+    return day.replace(day=1)
+
+
+def _next_month(day: date) -> date:
+    return (day.replace(day=28) + timedelta(days=4)).replace(day=1)
+
+
+def month_ends(*, date_from: date, date_to: date) -> list[date]:
+    """The last day of every month from date_from's month up to date_to; date_to itself closes the last one."""
+    points = []
+    month = _month_start(date_from)
+    while month <= date_to:
+        points.append(min(_next_month(month) - timedelta(days=1), date_to))
+        month = _next_month(month)
+    return points
+
+
+def _events_visible(user) -> QuerySet[StatusEvent]:
+    scope = require(user, Capability.VIEW_CLIENTS)
+    return StatusEvent.objects.filter(
+        organisation_id=scope.organisation_id, party_id__in=clients_visible(user).values("pk")
+    )
+
+
+def _month_of(months: list[date], column: str = "changed_on") -> Case:
+    """The first day of the row's month among the given month starts, in SQL on every database.
+
+    Earlier rows fall into the first month, so running sums start from everything before it.
+    """
+    return Case(
+        *[When(**{f"{column}__gte": month}, then=Value(month)) for month in reversed(months)],
+        default=Value(months[0]),
+        output_field=DateField(),
+    )
+
+
+def status_counts_by_month(*, user, date_from: date, date_to: date) -> list[StatusCounts]:
+    """Status counts at every month end from date_from to date_to (the last point is date_to), in two queries.
+
+    Every event moves one client from `from_status` to `to_status`, so the counts at a date are the running
+    sum of those moves up to it; the won-back count grows on each client's first won-back event.
+    Equal to `status_counts` at each of those dates, without a pass over all clients per date.
+    """
+    points = month_ends(date_from=date_from, date_to=date_to)
+    if not points:
+        return []
+    months = [_month_start(point) for point in points]
+    events = _events_visible(user).filter(changed_on__lte=date_to)
+    moves = (
+        events.annotate(month=_month_of(months))
+        .order_by()
+        .values("month", "from_status", "to_status")
+        .annotate(clients=Count("pk"))
+    )
+    earlier_won_back = StatusEvent.objects.filter(
+        party_id=OuterRef("party_id"), changed_on__lt=OuterRef("changed_on"), won_back=True
+    )
+    first_won_back = (
+        events.filter(won_back=True)
+        .filter(~Exists(earlier_won_back))
+        .annotate(month=_month_of(months))
+        .order_by()
+        .values("month")
+        .annotate(clients=Count("pk"))
+    )
+    by_month: dict[date, list[tuple[str | None, str, int]]] = {}
+    for row in moves:
+        by_month.setdefault(row["month"], []).append((row["from_status"], row["to_status"], row["clients"]))
+    won_back_by_month = {row["month"]: row["clients"] for row in first_won_back}
+
+    counts = {status.value: 0 for status in Status}
+    won_back = 0
+    result = []
+    for month, point in zip(months, points, strict=True):
+        for before, after, clients in by_month.get(month, []):
+            if before is not None:
+                counts[before] -= clients
+            counts[after] += clients
+        won_back += won_back_by_month.get(month, 0)
+        result.append(StatusCounts(on=point, counts=dict(counts), won_back=won_back, total=sum(counts.values())))
+    return result
+
+
+@dataclass(frozen=True)
+class PathRate:
+    key: str  # "novice_fan", "fan_dormant", "dormant_lost", "lost_won_back"
+    from_status: str
+    to_statuses: tuple[str, ...]
+
+
+# A lost client leaves "lost" only by buying again: every way out of it is a return.
+PATH_RATES = [
+    PathRate("novice_fan", Status.NOVICE, (Status.FAN,)),
+    PathRate("fan_dormant", Status.FAN, (Status.DORMANT,)),
+    PathRate("dormant_lost", Status.DORMANT, (Status.LOST,)),
+    PathRate("lost_won_back", Status.LOST, (Status.NOVICE, Status.FAN)),
+]
+
+
+@dataclass(frozen=True)
+class MonthlyRate:
+    month: date  # the first day of the month
+    key: str
+    at_start: int  # clients in the from-status at the start of the month
+    moved: int  # of them, how many made the transition within the month
+    rate: float | None  # moved / at_start; None when nobody was there
+
+
+def transition_rates_by_month(
+    *, user, date_from: date, date_to: date, counts: list[StatusCounts] | None = None
+) -> list[MonthlyRate]:
+    """For each month: of the clients in a from-status when it began, the share who made the transition in it.
+
+    A client counts when its status on the eve of the month was the from-status and it has an event
+    from that status to a target status within the month (clients who arrived in the from-status during the
+    month are not in the base, so newcomers who became fans within days do not inflate novice → fan).
+    `counts` may pass `status_counts_by_month` from the month before date_from on, to save its queries.
+    """
+    months = [_month_start(point) for point in month_ends(date_from=date_from, date_to=date_to)]
+    if not months:
+        return []
+    eves = [month - timedelta(days=1) for month in months]
+    if counts is None:
+        counts = status_counts_by_month(user=user, date_from=eves[0], date_to=eves[-1])
+    counts_at = {c.on: c for c in counts}
+    pairs = Q()
+    for path_rate in PATH_RATES:
+        pairs |= Q(from_status=path_rate.from_status, to_status__in=path_rate.to_statuses)
+    entered = StatusEvent.objects.filter(party_id=OuterRef("party_id"), changed_on__lt=OuterRef("changed_on"))
+    moved_rows = (
+        _events_visible(user)
+        .filter(pairs, changed_on__gte=months[0], changed_on__lte=date_to)
+        .annotate(
+            month=_month_of(months),
+            entered_on=Subquery(entered.order_by("-changed_on").values("changed_on")[:1]),
+        )
+        .filter(entered_on__lt=F("month"))
+        .order_by()
+        .values("month", "from_status")
+        .annotate(clients=Count("party_id", distinct=True))
+    )
+    moved = {(row["month"], row["from_status"]): row["clients"] for row in moved_rows}
+    result = []
+    for month, eve in zip(months, eves, strict=True):
+        at_eve = counts_at.get(eve)
+        for path_rate in PATH_RATES:
+            at_start = at_eve.counts[path_rate.from_status] if at_eve else 0
+            count = moved.get((month, path_rate.from_status), 0)
+            result.append(MonthlyRate(month=month, key=path_rate.key, at_start=at_start, moved=count,
+                                      rate=count / at_start if at_start else None))
+    return result
+
+
+def status_list(
+    *, user, status: str, location_id: int | None = None, won_back: bool | None = None
+) -> QuerySet[StatusSnapshot]:
+    """The user's clients with a status at the last refresh, newest in the status first; a foreign location is a 404."""
+    snapshots = StatusSnapshot.objects.filter(
+        party_id__in=clients_visible(user).values("pk"), status=status
+    ).select_related("party", "party__home_location")
+    if location_id is not None:
+        snapshots = snapshots.filter(party__home_location=access_location(user, location_id))
+    if won_back is not None:
+        snapshots = snapshots.filter(won_back=won_back)
+    return snapshots.order_by("-status_since", "party_id")

@@ -12,7 +12,7 @@ from romashka.core.choices import Role
 SECTIONS = [
     ("home", _("Home"), None),
     (None, _("Chamomile"), Capability.VIEW_DASHBOARD),
-    (None, _("Client's path"), Capability.VIEW_CLIENTS),
+    ("path", _("Client's path"), Capability.VIEW_CLIENTS),
     ("clients", _("Clients"), Capability.VIEW_CLIENTS),
     ("purchases", _("Purchases"), Capability.VIEW_PURCHASES),
     (None, _("Tasks"), Capability.VIEW_CLIENTS),

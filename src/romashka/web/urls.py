@@ -1,6 +1,6 @@
 """Page URLs."""
 
-from django.urls import path
+from django.urls import include, path
 
 from romashka.web import views
 
@@ -11,6 +11,7 @@ urlpatterns = [
     path("clients/", views.clients, name="clients"),
     path("clients/export.csv", views.clients_export, name="clients_export"),
     path("clients/<int:party_id>/", views.client_card, name="clients_card"),
+    path("path/", include("romashka.path.urls")),
     path("purchases/", views.purchases, name="purchases"),
     path("purchases/export.csv", views.purchases_export, name="purchases_export"),
     path("locations/", views.locations, name="locations"),

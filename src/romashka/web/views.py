@@ -36,6 +36,7 @@ from romashka.core.services import (
     login_locked_until,
 )
 from romashka.path import reports
+from romashka.path.selectors import client_status_history
 
 PAGE_SIZE = 50
 
@@ -143,7 +144,9 @@ def client_card(request: HttpRequest, party_id: int) -> HttpResponse:
     totals = purchases.aggregate(receipts=Count("id"), revenue=Sum("amount"), first_day=Min("purchased_on"),
                                  last_day=Max("purchased_on"))
     purchase_days = purchases.values("purchased_on").annotate(total=Sum("amount")).filter(total__gt=0).count()
+    history = client_status_history(user=request.user, party_id=party_id)
     return render(request, "web/client.html", {
+        "history": history, "timeline": _status_timeline(history.events, timezone.localdate()),
         "client": client,
         "channels": Channel.objects.filter(party=client).order_by("kind", "-is_primary"),
         "purchases": purchases.order_by("-occurred_at")[:100],
@@ -151,6 +154,18 @@ def client_card(request: HttpRequest, party_id: int) -> HttpResponse:
         "show_contacts": scope.can(Capability.VIEW_CONTACTS),
         "kinds": [r.get_kind_display() for r in client.roles.all()],
     })
+
+
+def _status_timeline(events, today: date) -> list[dict]:
+    """The client's statuses as consecutive periods, each with its share of the whole span for the strip."""
+    periods = []
+    for event, following in zip(events, [*events[1:], None], strict=True):
+        until = following.changed_on if following else today
+        periods.append({"event": event, "until": until, "days": max((until - event.changed_on).days, 0)})
+    span = sum(p["days"] for p in periods) or 1
+    for period in periods:
+        period["width"] = f"{100 * period['days'] / span:.2f}"
+    return periods
 
 
 def _csv_response(filename: str, header: list[str], rows) -> StreamingHttpResponse:
