@@ -182,3 +182,17 @@ def test_random_files_read_the_same_both_ways(tmp_path, rows):
         tmp_path / "r.parquet",
     )
     assert_same_as_arrow_path(tmp_path / "r.parquet")
+
+
+def test_the_callers_connection_settings_are_left_as_they_were(tmp_path):
+    path = write(tmp_path / "p.csv", "Клиент;Дата;Сумма\n1;01.01.2024;1 234,50 руб.\n2;01.01.2024;12,5\n")
+    connection = duckdb.connect()
+    connection.execute("SET disabled_optimizers = 'filter_pushdown'").fetchall()
+    load_purchases(path, connection)
+    assert connection.sql("SELECT current_setting('disabled_optimizers')").fetchall() == [
+        ("filter_pushdown",)
+    ]
+    assert connection.sql("SELECT amount FROM purchases").fetchall() == [
+        (Decimal("1234.50"),),
+        (Decimal("12.50"),),
+    ]
