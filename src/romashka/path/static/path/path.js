@@ -8,6 +8,10 @@
   var whole = function (v) { return v == null ? "—" : new Intl.NumberFormat(lang, { maximumFractionDigits: 0 }).format(v); };
   var pct = function (v) { return v == null ? "—" : new Intl.NumberFormat(lang, { maximumFractionDigits: 1 }).format(v) + " %"; };
 
+  // On a phone the legends wrap to several lines and the Sankey's right-hand labels need room.
+  var narrow = (document.getElementById("counts-chart") || document.body).clientWidth < 600;
+  var gridTop = narrow ? 95 : 50;
+
   function make(id) {
     var box = document.getElementById(id);
     if (!box) { return null; }
@@ -28,7 +32,7 @@
     counts.setOption({
       tooltip: { trigger: "axis", valueFormatter: whole },
       legend: { top: 0 },
-      grid: { left: 80, right: 30, top: 50, bottom: 55 },
+      grid: { left: narrow ? 55 : 80, right: 20, top: gridTop, bottom: 55 },
       xAxis: { type: "category", boundaryGap: false, data: d.months, name: d.titles.month, nameLocation: "middle", nameGap: 32 },
       yAxis: { type: "value", name: d.titles.clients, axisLabel: { formatter: whole } },
       series: series
@@ -40,9 +44,9 @@
     sankey.setOption({
       tooltip: { trigger: "item", valueFormatter: whole },
       series: [{
-        type: "sankey", left: 10, right: 240, top: 10, bottom: 10, nodeGap: 12, draggable: false,
+        type: "sankey", left: 10, right: narrow ? 130 : 240, top: 10, bottom: 10, nodeGap: 12, draggable: false,
         emphasis: { focus: "adjacency" }, lineStyle: { color: "gradient", opacity: 0.35 },
-        label: { formatter: function (p) { return p.name + ": " + whole(p.value); } },
+        label: { fontSize: narrow ? 9 : 12, formatter: function (p) { return p.name + ": " + whole(p.value); } },
         data: d.sankey.nodes, links: d.sankey.links
       }]
     });
@@ -53,7 +57,7 @@
     rates.setOption({
       tooltip: { trigger: "axis", valueFormatter: pct },
       legend: { top: 0 },
-      grid: { left: 80, right: 30, top: 50, bottom: 55 },
+      grid: { left: narrow ? 55 : 80, right: 20, top: narrow ? 125 : 50, bottom: 55 },
       xAxis: { type: "category", data: d.rate_months, name: d.titles.month, nameLocation: "middle", nameGap: 32 },
       yAxis: { type: "value", name: d.titles.rate, axisLabel: { formatter: pct } },
       series: d.rates.map(function (r) {
