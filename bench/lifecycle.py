@@ -99,7 +99,12 @@ def generate(customers: int, rows: int, seed: int) -> pa.Table:
     gap[starts] = 0
     gap = np.round(gap).astype(np.int64)
     cumulative = np.cumsum(gap)
-    day = np.repeat(first_day, counts) + cumulative - np.repeat(cumulative[starts], counts)
+    offset = cumulative - np.repeat(cumulative[starts], counts)
+    # Squeeze each history into the time it has: it ends by a week after the status date at the latest.
+    span = np.maximum(offset[starts + counts - 1], 1)
+    room = np.maximum(HISTORY_DAYS + 7 - first_day, 0)
+    scale = np.minimum(1.0, room / span)
+    day = np.repeat(first_day, counts) + np.floor(offset * np.repeat(scale, counts)).astype(np.int64)
 
     kopecks = np.round(rng.lognormal(7.0, 0.9, size=rows) * 100).astype(np.int64)
     refund = rng.random(rows)
@@ -122,7 +127,7 @@ def generate(customers: int, rows: int, seed: int) -> pa.Table:
 
 def data_files(customers: int, rows: int, seed: int) -> tuple[Path, Path]:
     DATA.mkdir(parents=True, exist_ok=True)
-    stem = DATA / f"purchases-{customers}-{rows}-{seed}"
+    stem = DATA / f"purchases-{customers}-{rows}-{seed}-v2"
     parquet_path, csv_path = stem.with_suffix(".parquet"), stem.with_suffix(".csv")
     if parquet_path.exists() and csv_path.exists():
         return parquet_path, csv_path
