@@ -7,7 +7,9 @@ from statistics import median
 
 import pyarrow as pa
 import pytest
+from django.conf import settings
 from django.contrib.auth import get_user_model
+from django.test import Client
 
 from romashka.core.models import Organisation, Party
 from romashka.core.services import api_token_create
@@ -17,6 +19,14 @@ from romashka.path.models import CycleOverride, Purchase, StatusSnapshot
 from romashka.path.services import status_refresh
 
 pytestmark = pytest.mark.usefixtures("demo_network", "db")
+
+
+@pytest.fixture
+def client():
+    """Pages in English (the language cookie; the product starts in Russian)."""
+    english = Client()
+    english.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
+    return english
 
 
 def _organisation() -> Organisation:
@@ -193,3 +203,11 @@ def test_the_api_shows_rhythm_and_overdue_beside_the_status(client):
     assert current["status"] == snapshot.status
     assert current["rhythm_days"] == float(snapshot.rhythm_days)
     assert current["overdue"] == snapshot.overdue
+
+
+def test_the_error_reads_in_russian_by_default(login):
+    russian = Client()
+    login(russian, "owner")
+    response = russian.post("/path/cycle/", {"cycle_days": "5000"})
+    assert response.status_code == 400
+    assert "Цикл покупок должен быть от 1 до 3650 дней; получено 5000." in response.content.decode()
