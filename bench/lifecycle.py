@@ -298,14 +298,64 @@ def run_child(command: list[str], env: dict[str, str] | None = None) -> tuple[fl
         process = subprocess.Popen(
             command, stdin=stdin, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env, cwd=ROOT
         )
+    tree_peak = _TreePeak(process.pid)
+    tree_peak.start()
     # Read both pipes before waiting so that a chatty child cannot block on a full pipe.
     stdout, stderr = _drain(process)
+    tree_peak.stop()
     _, status, usage = os.wait4(process.pid, 0)
     elapsed = time.perf_counter() - started
     process.returncode = os.waitstatus_to_exitcode(status)
     if process.returncode != 0:
         raise RuntimeError(f"{' '.join(map(str, command))} failed ({process.returncode}):\n{stderr[-3000:]}")
-    return elapsed, usage.ru_maxrss / 1024, usage.ru_utime + usage.ru_stime, stdout, stderr
+    # ru_maxrss misses children the process never waits for (Spark's JVM); the sampled tree does not.
+    peak_mb = max(usage.ru_maxrss / 1024, tree_peak.peak_kb / 1024)
+    return elapsed, peak_mb, usage.ru_utime + usage.ru_stime, stdout, stderr
+
+
+class _TreePeak:
+    """Samples the summed RSS of a process and all its descendants from /proc every 50 ms."""
+
+    def __init__(self, pid: int) -> None:
+        import threading
+
+        self.pid, self.peak_kb, self._done = pid, 0, threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._done.set()
+        self._thread.join()
+
+    def _run(self) -> None:
+        while not self._done.wait(0.05):
+            self.peak_kb = max(self.peak_kb, self._tree_rss_kb())
+
+    def _tree_rss_kb(self) -> int:
+        parents: dict[int, int] = {}
+        for entry in os.listdir("/proc"):
+            if entry.isdigit():
+                try:
+                    with open(f"/proc/{entry}/stat") as handle:
+                        parents[int(entry)] = int(handle.read().rsplit(")", 1)[1].split()[1])
+                except (OSError, IndexError, ValueError):
+                    continue
+        tree, frontier = {self.pid}, [self.pid]
+        while frontier:
+            parent = frontier.pop()
+            children = [pid for pid, ppid in parents.items() if ppid == parent and pid not in tree]
+            tree.update(children)
+            frontier.extend(children)
+        total = 0
+        for pid in tree:
+            try:
+                with open(f"/proc/{pid}/status") as handle:
+                    total += next((int(line.split()[1]) for line in handle if line.startswith("VmRSS:")), 0)
+            except OSError:
+                continue
+        return total
 
 
 def _drain(process: subprocess.Popen) -> tuple[str, str]:
@@ -488,7 +538,7 @@ def main() -> None:
         f"load average before/after: {load:.2f}/{os.getloadavg()[0]:.2f} on {os.cpu_count()} CPUs "
         "(above ~0.5, other work shares the cores and the seconds are inflated; CPU s is steadier)\n"
         "× pandas: how many times faster than pandas in this run; CPU s: user+system of the timed part "
-        "(engine, pandas, Spark) or of the whole process (CLI); peak MB: ru_maxrss of the step's process"
+        "(engine, pandas, Spark) or of the whole process (CLI); peak MB: the larger of ru_maxrss and the sampled RSS of the process tree (Spark's JVM included)"
     )
 
 
