@@ -385,6 +385,14 @@ def _guests(org, rng, spec: DemoSize, start: date, until: date, locations: list[
         # Card numbers keep their leading zeros; guests without a card are known by their phone.
         external.append(f"{card_numbers[i]:010d}" if has_card[i] else normalized_phone[i])
 
+    # When each entered the base: guests with the history's start, leads (recent contacts) over the last year.
+    utc_suffix = now_text[19:]
+    lead_days_ago = rng.integers(0, 365, size=total)
+
+    def recorded(i: int) -> str:
+        day = start if i < spec.guests else until - timedelta(days=int(lead_days_ago[i]))
+        return f"{day.isoformat()} 09:00:00{utc_suffix}"
+
     def party_rows():
         for i in range(total):
             female_i = bool(female[i])
@@ -394,7 +402,7 @@ def _guests(org, rng, spec: DemoSize, start: date, until: date, locations: list[
             birthday = (until - timedelta(days=int(birthday_days[i]))).isoformat() if has_birthday[i] else None
             yield (org_id, PartyForm.PERSON.value, f"{last} {first[i]}", external[i], location_ids[home[i]], birthday,
                    Gender.FEMALE.value if female_i else Gender.MALE.value, cities[home[i]],
-                   ACQUISITION[acquisition[i]], "", now_text)
+                   ACQUISITION[acquisition[i]], "", recorded(i))
 
     bulk_insert(Party, ["organisation", "form", "name", "external_id", "home_location", "birthday", "gender", "city",
                         "acquisition_channel", "notes", "created_at"], party_rows())
@@ -403,7 +411,7 @@ def _guests(org, rng, spec: DemoSize, start: date, until: date, locations: list[
     bulk_insert(PartyRole, ["party", "kind"], ((pid, PartyKind.GUEST.value) for pid in party_ids))
 
     def stamp(days_ago: int) -> str:
-        return (now - timedelta(days=int(days_ago))).strftime("%Y-%m-%d %H:%M:%S") + now_text[19:]
+        return (now - timedelta(days=int(days_ago))).strftime("%Y-%m-%d %H:%M:%S") + utc_suffix
 
     def channel_rows():
         for i in range(total):

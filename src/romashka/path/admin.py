@@ -4,7 +4,7 @@ from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 
 from romashka.core.models import Party
-from romashka.path.models import CycleOverride, ImportBatch, Purchase, StatusEvent, StatusSnapshot
+from romashka.path.models import CycleOverride, ImportBatch, Purchase, StatusEvent, StatusRefresh, StatusSnapshot
 
 
 @admin.register(ImportBatch)
@@ -93,6 +93,13 @@ class StatusEventAdmin(_WrittenByRefresh, admin.ModelAdmin):
     raw_id_fields = ["party"]
     show_full_result_count = False
     ordering = ["-pk"]
+
+
+@admin.register(StatusRefresh)
+class StatusRefreshAdmin(_WrittenByRefresh, admin.ModelAdmin):
+    list_display = ["organisation", "as_of", "finished_at", "seconds", "data_version"]
+    list_filter = ["as_of"]
+    ordering = ["-finished_at"]
 
 
 @admin.register(CycleOverride)
