@@ -4,7 +4,14 @@ from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 
 from romashka.core.models import Party
-from romashka.path.models import CycleOverride, ImportBatch, Purchase, StatusEvent, StatusRefresh, StatusSnapshot
+from romashka.path.models import (
+    CycleOverride,
+    ImportBatch,
+    Purchase,
+    StatusEvent,
+    StatusRefresh,
+    StatusSnapshot,
+)
 
 
 @admin.register(ImportBatch)
