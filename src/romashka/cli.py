@@ -47,6 +47,11 @@ class DemoSizeName(StrEnum):
     large = "large"
 
 
+class EngineName(StrEnum):
+    duckdb = "duckdb"
+    spark = "spark"
+
+
 @app.command()
 def migrate() -> None:
     """Create or update the database tables (Django's migrate)."""
@@ -259,6 +264,7 @@ def lifecycle(
     date_column: Annotated[str | None, typer.Option(help="Header of the purchase date column, if not recognised")] = None,
     amount_column: Annotated[str | None, typer.Option(help="Header of the amount column, if not recognised")] = None,
     out: Annotated[str | None, typer.Option(help="Output file: .csv, or .parquet; without it, CSV goes to standard output")] = None,
+    engine: Annotated[EngineName, typer.Option(help="Where the rules run: DuckDB in-process, or PySpark local (romashka[spark], Java 17)")] = EngineName.duckdb,
 ) -> None:
     """Status of every customer at a date from a purchases file, by the default rule set (no database)."""
     import duckdb
@@ -290,7 +296,17 @@ def lifecycle(
     for name, value in DUCKDB_SETTINGS.items():
         connection.execute(f"SET {name} = {str(value).lower()}").fetchall()
     backend = ibis.duckdb.from_connection(connection)
-    result = lifecycle_table(backend.table("purchases"), as_of=as_of_date, cycle_days=cycle_days,
+    purchases_table = backend.table("purchases")
+    if engine == EngineName.spark:  # the checked, typed purchases go to Spark as Arrow; the same expression runs there
+        from romashka.engine.backends import connect, put_table
+
+        try:
+            backend = connect("pyspark")
+        except RuntimeError as error:
+            err.print(f"[red]{escape(str(error))}[/red]")
+            raise typer.Exit(1) from None
+        purchases_table = put_table(backend, connection.table("purchases").to_arrow_table())
+    result = lifecycle_table(purchases_table, as_of=as_of_date, cycle_days=cycle_days,
                              fan_min_purchases=fan_min_purchases, lost_after_days=lost_after_days,
                              backend=backend)
     connection.close()
