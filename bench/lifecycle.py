@@ -14,7 +14,7 @@ Each step runs in its own process so that its peak memory (ru_maxrss from wait4)
 - cli parquet / cli csv: ``romashka lifecycle FILE --out result.csv`` end to end, 1M rows written;
 - pandas: the same rules in pandas as a careful analyst writes them (``pandas_lifecycle`` below); its
   result is checked to equal the engine's;
-- spark: the same ibis expression on PySpark local[N] (separate venv under bench/.data, see ``SPARK``).
+- spark: the same ibis expression on PySpark local[N] (the spark extra, or a venv under bench/.data).
 
 The baseline for the ratios is pandas. Benchmarks are not tests and never fail the build.
 """
@@ -41,8 +41,8 @@ DATA = ROOT / "bench" / ".data"
 AS_OF = date(2026, 11, 23)
 HISTORY_DAYS = 3 * 365
 SEED = 7
-# PySpark lives in its own venv so that the project's stays as pyproject.toml pins it; the bench
-# creates it on first use (about 450 MB of wheels) unless --no-spark is given.
+# PySpark from the project's venv when its spark extra is installed; otherwise the bench creates a
+# venv of its own on first use (about 450 MB of wheels) unless --no-spark is given.
 SPARK_VENV = DATA / "spark-venv"
 SPARK_REQUIREMENTS = [
     "ibis-framework[pyspark]==12.0.0",
@@ -435,6 +435,10 @@ def same_result(engine_path: Path, pandas_path: Path) -> str:
 
 
 def spark_python() -> str | None:
+    import importlib.util
+
+    if importlib.util.find_spec("pyspark") is not None:  # the project's spark extra is installed
+        return sys.executable
     python = SPARK_VENV / "bin" / "python"
     if not python.exists():
         print("creating the PySpark venv under bench/.data (once) ...", flush=True)
