@@ -28,7 +28,7 @@ DATABASE_URL = os.environ.get("DATABASE_URL", "")
 ON_POSTGRES = urlsplit(DATABASE_URL).scheme in ("postgres", "postgresql")
 BACKENDS = ["duckdb", *(["postgres"] if ON_POSTGRES else []), "pyspark"]
 # Hypothesis examples per test: Spark takes about a second a query, the others a few milliseconds.
-EXAMPLES = {"duckdb": 40, "postgres": 40, "pyspark": 15}
+EXAMPLES = {"duckdb": 20, "postgres": 30, "pyspark": 12}
 # Tiny tables: one shuffle partition and no adaptive re-planning keep a Spark query near a second.
 SPARK_SETTINGS = {"spark.sql.shuffle.partitions": 1, "spark.sql.adaptive.enabled": "false"}
 
