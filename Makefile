@@ -112,6 +112,7 @@ test: $(VENV)/.installed-test chromium messages
 
 bench: $(VENV)/.installed postgres
 	$(BIN)/python bench/demo_load.py
+	$(BIN)/python bench/lifecycle.py
 
 ## Cleaning ---------------------------------------------------------------------------------------
 
