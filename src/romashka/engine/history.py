@@ -29,24 +29,9 @@ import ibis
 import ibis.expr.datatypes as dt
 import pyarrow as pa
 
-from romashka.engine.lifecycle import _check_parameters
+from romashka.engine.lifecycle import _check_parameters, customer_days
 
 HISTORY_COLUMNS = ("customer_id", "changed_on", "from_status", "to_status", "won_back")
-
-
-def _days(purchases: ibis.Table, as_of: date) -> ibis.Table:
-    """(customer_id, day, is_purchase) per customer and calendar day up to as_of."""
-    amount = purchases.amount
-    if not amount.type().is_decimal() and not amount.type().is_integer():
-        amount = amount.cast(dt.Decimal(18, 2))
-    rows = purchases.select(
-        customer_id=purchases.customer_id.cast(dt.string),
-        day=purchases.purchased_at.cast(dt.date),
-        amount=amount,
-    )
-    rows = rows.filter(rows.day <= ibis.literal(as_of, type=dt.date))
-    days = rows.group_by(["customer_id", "day"]).aggregate(day_amount=rows.amount.sum())
-    return days.mutate(is_purchase=days.day_amount > 0)
 
 
 def history_expr(
@@ -60,7 +45,7 @@ def history_expr(
     """One row per status change up to ``as_of`` (see the module docstring)."""
     lost_after_days = _check_parameters(cycle_days, fan_min_purchases, lost_after_days)
     as_of_day = ibis.literal(as_of, type=dt.date)
-    days = _days(purchases, as_of)
+    days, _in_kopecks = customer_days(purchases, as_of=as_of)
 
     per_customer = days.group_by("customer_id").aggregate(
         first_row=days.day.min(),

@@ -96,6 +96,23 @@ def _summable_amount(amount: ibis.Column) -> tuple[ibis.Column, bool]:
     return ibis.ifelse(amount.abs() < 10**13, narrow, wide), True
 
 
+def customer_days(purchases: ibis.Table, *, as_of: date) -> tuple[ibis.Table, bool]:
+    """(customer_id, day, day_amount, is_purchase) per customer and calendar day up to as_of (rule 1 and 2).
+
+    Returns the table and whether day_amount is in kopecks (see _summable_amount). The status
+    history and the lifecycle share it, so both read a purchase day the same way.
+    """
+    amount, in_kopecks = _summable_amount(purchases.amount)
+    rows = purchases.select(
+        customer_id=purchases.customer_id.cast(dt.string),
+        day=purchases.purchased_at.cast(dt.date),
+        amount=amount,
+    )
+    rows = rows.filter(rows.day <= ibis.literal(as_of, type=dt.date))
+    days = rows.group_by(["customer_id", "day"]).aggregate(day_amount=rows.amount.sum())
+    return days.mutate(is_purchase=days.day_amount > 0), in_kopecks
+
+
 def lifecycle_expr(
     purchases: ibis.Table,
     *,
@@ -108,16 +125,7 @@ def lifecycle_expr(
     lost_after_days = _check_parameters(cycle_days, fan_min_purchases, lost_after_days)
     as_of_day = ibis.literal(as_of, type=dt.date)
 
-    amount, in_kopecks = _summable_amount(purchases.amount)
-    rows = purchases.select(
-        customer_id=purchases.customer_id.cast(dt.string),
-        day=purchases.purchased_at.cast(dt.date),
-        amount=amount,
-    )
-    rows = rows.filter(rows.day <= as_of_day)
-
-    days = rows.group_by(["customer_id", "day"]).aggregate(day_amount=rows.amount.sum())
-    days = days.mutate(is_purchase=days.day_amount > 0)
+    days, in_kopecks = customer_days(purchases, as_of=as_of)
 
     window = ibis.window(group_by=days.customer_id, order_by=[ibis.desc(days.is_purchase), days.day])
     previous_day = days.day.lag().over(window)
