@@ -7,6 +7,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from romashka.core.choices import Gender, PartyForm
 from romashka.core.models import Location, Organisation, Party
 from romashka.path.choices import Status
 
@@ -212,3 +213,38 @@ class CycleOverride(models.Model):
 
     def __str__(self) -> str:
         return f"{self.location or self.category}: {self.cycle_days}"
+
+
+class TargetProfile(models.Model):
+    """Whom the business wants as a client: a party with no purchase and no contact that matches an
+    active profile is a *prospect* (PRODUCT.md, the client's path); with a contact it is a lead.
+
+    Every criterion that is set must hold (empty ones match anyone); a party matching any active
+    profile is a prospect. Lists are comma-separated and compared without case and outer spaces.
+    """
+
+    organisation = models.ForeignKey(Organisation, on_delete=models.CASCADE, related_name="target_profiles")
+    name = models.CharField(_("name"), max_length=200)
+    form = models.CharField(_("form"), max_length=10, choices=PartyForm.choices, blank=True)
+    cities = models.CharField(_("cities"), max_length=500, blank=True, help_text=_("Comma-separated; empty: any."))
+    gender = models.CharField(_("gender"), max_length=1, choices=Gender.choices, blank=True)
+    age_min = models.PositiveSmallIntegerField(_("age from"), null=True, blank=True)
+    age_max = models.PositiveSmallIntegerField(_("age to"), null=True, blank=True)
+    acquisition_channels = models.CharField(
+        _("acquisition channels"), max_length=500, blank=True, help_text=_("Comma-separated; empty: any.")
+    )
+    is_active = models.BooleanField(_("active"), default=True)
+
+    class Meta:
+        verbose_name = _("target profile")
+        verbose_name_plural = _("target profiles")
+        ordering = ["name"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(age_min__isnull=True) | Q(age_max__isnull=True) | Q(age_min__lte=models.F("age_max")),
+                name="target_profile_age_range",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.name
