@@ -55,6 +55,7 @@ INSTALLED_APPS = [
     "romashka.core",
     "romashka.path",
     "romashka.chamomile",
+    "romashka.imports",
     "romashka.web",
 ]
 
@@ -152,6 +153,8 @@ CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
 # Uploads: bodies above this are refused before they reach a view.
 DATA_UPLOAD_MAX_MEMORY_SIZE = int(os.environ.get("ROMASHKA_MAX_REQUEST_BYTES", str(10 * 1024 * 1024)))
 FILE_UPLOAD_MAX_MEMORY_SIZE = DATA_UPLOAD_MAX_MEMORY_SIZE
+# The largest file the import page takes (the command line takes any size).
+IMPORT_MAX_BYTES = int(os.environ.get("ROMASHKA_IMPORT_MAX_BYTES", str(200 * 1024 * 1024)))
 
 # E-mail: SMTP when EMAIL_HOST is set, else files under DATA_DIR/mail for development.
 if os.environ.get("EMAIL_HOST"):

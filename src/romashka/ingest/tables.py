@@ -75,7 +75,7 @@ KINDS: dict[str, tuple[Role, ...]] = {
             "склад", "ресторан", "кафе", "торговая точка", "филиал"), 200),
         _r("receipt_ref", "text", False, (
             "receipt_ref", "receipt", "receipt number", "receipt no", "check number", "order id", "номер чека",
-            "чек", "№ чека", "документ", "номер документа", "номер заказа", "заказ"), 100),
+            "чек", "№ чека", "документ", "номер документа", "номер заказа", "заказ"), 90),
         _r("category", "text", False, (
             "category", "product category", "категория", "категория товара", "группа товаров", "группа",
             "номенклатурная группа"), 100),
@@ -129,7 +129,9 @@ KIND_NAMES = tuple(KINDS)
 # The reason categories of rejected rows, in the order they are checked for a row.
 REASONS = (
     "wrong_column_count", "totals_line", "missing_id", "missing_value", "missing_date", "bad_date",
-    "missing_amount", "bad_amount", "bad_email", "bad_value", "too_long", "left_before_hired",
+    "missing_amount", "bad_amount", "bad_phone", "bad_email", "bad_value", "too_long", "left_before_hired",
+    # Found by the import against the database or the rest of the file:
+    "unknown_location", "duplicate_id",
 )
 
 
@@ -191,20 +193,37 @@ class ParsedFile:
         rejected = sum(by_reason.values())
         summary: dict = {"rows": accepted + rejected, "accepted": accepted, "rejected": rejected}
         roles = {role.name for role in KINDS[self.kind]}
-        id_role = "customer_id" if "customer_id" in roles else "external_id" if "external_id" in roles else None
-        if self.kind == "supplier-orders":
-            id_role = "supplier"
-        if id_role is not None:
-            key = "customers" if self.kind in ("purchases", "clients") else "suppliers" if self.kind == "supplier-orders" else "employees"
+        # Distinct people the rows name: customers (purchases, clients), suppliers; employees are rows.
+        counted = {"purchases": ("customers", "customer_id"), "clients": ("customers", "external_id"),
+                   "supplier-orders": ("suppliers", "supplier"), "employees": ("employees", None)}
+        key, id_role = counted[self.kind]
+        if id_role is None:
+            summary[key] = accepted
+        else:
             summary[key] = self.connection.execute(f"SELECT count(DISTINCT {id_role}) FROM accepted").fetchall()[0][0]  # noqa: S608
-        elif self.kind == "employees":
-            summary["employees"] = accepted
         if "amount" in roles:
             total = self.connection.execute("SELECT CAST(coalesce(sum(amount), 0) AS DECIMAL(38, 2)) FROM accepted").fetchall()[0][0]
             summary["amount_total"] = str(Decimal(total).quantize(Decimal("0.01")))
         summary["rejected_by_reason"] = by_reason
         self._summary = summary
         return summary
+
+    def reject_where(self, condition: str, *, reason: str, role: str) -> int:
+        """Moves the accepted rows matching the SQL ``condition`` to the rejected ones; returns how many.
+
+        For checks that need more than the row itself (a location the database does not know, an id
+        repeated in the file). ``role`` names the column reported.
+        """
+        header = self.mapping.get(role, role)
+        column = v.quote(role)
+        moved = self.connection.execute(
+            f"INSERT INTO rejected SELECT row_number, {v.sql_text(header)}, CAST({column} AS VARCHAR), "  # noqa: S608
+            f"{v.sql_text(reason)} FROM accepted WHERE {condition}"
+        ).fetchall()[0][0]
+        if moved:
+            self.connection.execute(f"DELETE FROM accepted WHERE {condition}")  # noqa: S608
+            self._summary = None
+        return moved
 
     def rejected_rows(self, limit: int | None = None) -> list[dict]:
         sql = "SELECT row_number, column_name, value, reason FROM rejected ORDER BY row_number"
@@ -722,6 +741,8 @@ def _parse(connection, kind: str, columns: dict[str, str], *, time_zone: str, da
             checks.append(("bad_amount", f"({not_empty} AND p_{role.name} IS NULL)", column_name))
         elif role.parser == "email":
             checks.append(("bad_email", f"({not_empty} AND p_{role.name} IS NULL)", column_name))
+        elif role.parser == "phone":
+            checks.append(("bad_phone", f"({not_empty} AND {v.phone_sql(f'p_{role.name}')} IS NULL)", column_name))
         elif role.parser == "bool":
             checks.append(("bad_value", f"({not_empty} AND p_{role.name} IS NULL)", column_name))
         if role.max_length:

@@ -1,0 +1,588 @@
+"""Imports of files into the system of record: all or nothing, idempotent, set-based.
+
+The file is read and checked by :func:`romashka.ingest.tables.read_table` (DuckDB); the accepted
+rows are matched to the organisation's clients and locations inside DuckDB, and go to the database
+in one transaction: PostgreSQL COPY or SQLite executemany into a staging table, then one
+``INSERT … SELECT … ON CONFLICT DO NOTHING``, so a row already stored is skipped by the database's
+own unique constraint. Killed in the middle, the transaction never commits and the database is as
+before; run again, the file imports fully. After purchases or clients arrive, statuses refresh.
+
+Idempotency of purchases: the receipt reference when the file has one (the 2nd, 3rd … line of the
+same receipt for the same client get «#2», «#3»); otherwise a stable key of the row's values (client,
+date and time, amount, location, category) and its occurrence count among identical rows of the
+file, so the same file, or a later export overlapping it, adds nothing twice.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from django.db import connection, transaction
+from django.db.models import Max
+from django.utils import timezone
+from django.utils.text import slugify
+from django.utils.translation import gettext as _
+
+from romashka.core.bulk import secondary_indexes_deferred
+from romashka.core.choices import ChannelKind, PartyForm, PartyKind
+from romashka.core.models import Channel, Department, Employee, Location, Organisation, Party, PartyRole
+from romashka.ingest import values as v
+from romashka.ingest.readers import IngestError
+from romashka.ingest.tables import DEFAULT_MAX_BYTES, ParsedFile, read_table
+from romashka.path.models import ImportBatch, Purchase
+
+Progress = Callable[[str, int, int], None]
+DEFAULT_SOURCE = "import"
+FETCH_ROWS = 50_000
+
+
+def _no_progress(_stage: str, _done: int, _total: int) -> None:
+    return None
+
+
+@dataclass(frozen=True)
+class ImportOptions:
+    kind: str | None = None
+    mapping: dict[str, str] | None = None
+    encoding: str | None = None
+    delimiter: str | None = None
+    date_format: str | None = None
+    source: str = DEFAULT_SOURCE
+
+
+def reason_labels() -> dict[str, str]:
+    """The reason categories of rejected rows in the user's language."""
+    return {
+        "wrong_column_count": _("wrong number of columns"),
+        "totals_line": _("totals line (Итого), not a row"),
+        "missing_id": _("no id"),
+        "missing_value": _("required value missing"),
+        "missing_date": _("no date"),
+        "bad_date": _("not a date"),
+        "missing_amount": _("no amount"),
+        "bad_amount": _("not an amount"),
+        "bad_phone": _("not a phone number"),
+        "bad_email": _("not an e-mail"),
+        "bad_value": _("not a yes/no value"),
+        "too_long": _("value too long"),
+        "left_before_hired": _("left before hired"),
+        "unknown_location": _("unknown location"),
+        "duplicate_id": _("id repeated in the file"),
+        "unreadable": _("unreadable line"),
+    }
+
+
+def file_import(
+    *,
+    organisation: Organisation,
+    path: str | Path,
+    options: ImportOptions = ImportOptions(),  # noqa: B008 - frozen, never mutated
+    dry_run: bool = False,
+    rejected_out: str | Path | None = None,
+    filename: str | None = None,
+    max_bytes: int | None = DEFAULT_MAX_BYTES,
+    refresh: bool = True,
+    progress: Progress | None = None,
+) -> dict:
+    """Reads, checks and (unless ``dry_run``) imports the file; returns the import's JSON object.
+
+    ``{"rows", "accepted", "rejected", "customers", "amount_total", "rejected_by_reason"}`` (the
+    figures depend on the kind), plus, when not a dry run, ``added`` and ``already_there`` (rows of
+    the kind), what else was created (e.g. ``clients_added``) and ``batch``. IngestError when the
+    file cannot be read at all; then nothing is written.
+    """
+    progress = progress or _no_progress
+    progress("reading", 0, 1)
+    parsed = read_table(
+        path, kind=options.kind, mapping=options.mapping, encoding=options.encoding,
+        delimiter=options.delimiter, date_format=options.date_format, time_zone=organisation.time_zone,
+        max_bytes=max_bytes, threads=_duckdb_threads(),
+    )
+    with parsed:
+        progress("checking", 1, 1)
+        writer = WRITERS[parsed.kind](parsed=parsed, organisation=organisation, source=options.source,
+                                      filename=filename or Path(path).name, progress=progress)
+        writer.check()
+        summary = dict(parsed.summary())
+        summary["kind"] = parsed.kind
+        if rejected_out is not None:
+            parsed.write_rejected_csv(rejected_out, labels=reason_labels(),
+                                      header=(_("row"), _("column"), _("value"), _("reason"), _("reason code")))
+        if dry_run:
+            return summary
+        with transaction.atomic():
+            written = writer.write()
+        summary.update(written)
+    if refresh and parsed.kind in ("purchases", "clients") and written.get("changed", True):
+        from romashka.path.refresh import status_refresh_logged
+        from romashka.path.services import today_of
+
+        progress("statuses", 0, 4)
+        status_refresh_logged(organisation=organisation, as_of=today_of(organisation),
+                              progress=lambda stage, done, total: progress("statuses", done, total))
+    summary.pop("changed", None)
+    progress("done", 1, 1)
+    return summary
+
+
+def _duckdb_threads() -> int | None:
+    threads = os.environ.get("ROMASHKA_DUCKDB_THREADS")
+    return int(threads) if threads else None
+
+
+# --- moving rows from DuckDB into the database ------------------------------------------------------
+
+
+def _quoted_table(model) -> str:
+    return connection.ops.quote_name(model._meta.db_table)
+
+
+def _columns(model, fields) -> list[str]:
+    return [model._meta.get_field(name).column for name in fields]
+
+
+def _copy_into(parsed: ParsedFile, table: str, columns: list[str], select_sql: str, *, rows: int,
+               progress: Progress, stage: str) -> None:
+    """The rows of ``select_sql`` (DuckDB, values already as the database stores them) into ``table``."""
+    quoted = ", ".join(connection.ops.quote_name(c) for c in columns)
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            scratch = parsed.scratch or tempfile.gettempdir()
+            csv_path = Path(scratch) / f"{abs(hash(table))}.csv"
+            parsed.connection.execute(f"COPY ({select_sql}) TO {v.sql_text(str(csv_path))} (HEADER false)")
+            size = max(csv_path.stat().st_size, 1)
+            sent = 0
+            with open(csv_path, "rb") as handle, cursor.cursor.copy(
+                f"COPY {table} ({quoted}) FROM STDIN WITH (FORMAT csv)"
+            ) as copy:
+                while block := handle.read(1 << 22):
+                    copy.write(block)
+                    sent += len(block)
+                    progress(stage, int(rows * sent / size), rows)
+            csv_path.unlink(missing_ok=True)
+            return
+        placeholders = ", ".join(["%s"] * len(columns))
+        sql = f"INSERT INTO {table} ({quoted}) VALUES ({placeholders})"  # noqa: S608 - names from model metadata
+        result = parsed.connection.execute(select_sql)
+        done = 0
+        while batch := result.fetchmany(FETCH_ROWS):
+            cursor.executemany(sql, batch)
+            done += len(batch)
+            progress(stage, done, rows)
+
+
+def _insert_new(parsed: ParsedFile, model, fields: list[str], select_sql: str, *, rows: int, progress: Progress,
+                stage: str, table_is_empty: bool = False) -> int:
+    """Inserts the rows, skipping those that break a unique constraint (already stored); returns the added count.
+
+    An empty table takes the rows directly with its indexes rebuilt once afterwards (the first
+    import of a history); otherwise they go through a staging table and ON CONFLICT DO NOTHING.
+    """
+    if rows == 0:
+        return 0
+    columns = _columns(model, fields)
+    table = _quoted_table(model)
+    if table_is_empty:
+        with secondary_indexes_deferred(model):
+            _copy_into(parsed, table, columns, select_sql, rows=rows, progress=progress, stage=stage)
+        return rows
+    stage_table = connection.ops.quote_name(f"import_stage_{model._meta.db_table}")
+    quoted = ", ".join(connection.ops.quote_name(c) for c in columns)
+    with connection.cursor() as cursor:
+        cursor.execute(f"DROP TABLE IF EXISTS {stage_table}")
+        if connection.vendor == "postgresql":
+            cursor.execute(f"CREATE TEMP TABLE {stage_table} ON COMMIT DROP AS SELECT {quoted} FROM {table} WITH NO DATA")  # noqa: S608
+        else:
+            cursor.execute(f"CREATE TEMP TABLE {stage_table} AS SELECT {quoted} FROM {table} WHERE 0")  # noqa: S608
+    _copy_into(parsed, stage_table, columns, select_sql, rows=rows, progress=progress, stage=stage)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {table} ({quoted}) SELECT {quoted} FROM {stage_table} WHERE true ON CONFLICT DO NOTHING"  # noqa: S608
+        )
+        added = cursor.rowcount
+        cursor.execute(f"DROP TABLE {stage_table}")
+    return added
+
+
+def _utc_text_sql(column: str, zone: str) -> str:
+    """A wall-clock TIMESTAMP in ``zone`` as the UTC text both databases take for an aware datetime."""
+    suffix = "+00" if connection.vendor == "postgresql" else ""
+    return (
+        f"strftime(timezone('UTC', timezone({v.sql_text(zone)}, {column})), '%Y-%m-%d %H:%M:%S') || {v.sql_text(suffix)}"
+    )
+
+
+def _now_text() -> str:
+    now = timezone.now().replace(microsecond=0)
+    return now.strftime("%Y-%m-%d %H:%M:%S") + ("+00" if connection.vendor == "postgresql" else "")
+
+
+def _put(parsed: ParsedFile, name: str, columns: dict[str, list], types: dict[str, str]) -> None:
+    """A small lookup table (from the database) into the file's DuckDB connection."""
+    import pyarrow as pa
+
+    arrow_types = {"text": pa.string(), "int": pa.int64()}
+    table = pa.table({key: pa.array(values, arrow_types[types[key]]) for key, values in columns.items()})
+    parsed.connection.register(f"{name}_arrow", table)
+    parsed.connection.execute(f"CREATE OR REPLACE TEMP TABLE {name} AS FROM {name}_arrow")
+    parsed.connection.unregister(f"{name}_arrow")
+
+
+def _parties_by_external_id(organisation: Organisation, *, after_pk: int = 0) -> tuple[list[str], list[int]]:
+    external_ids: list[str] = []
+    party_ids: list[int] = []
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT external_id, id FROM {_quoted_table(Party)} "  # noqa: S608 - the table name comes from model metadata
+            "WHERE organisation_id = %s AND external_id IS NOT NULL AND id > %s",
+            [organisation.pk, after_pk],
+        )
+        while batch := cursor.fetchmany(FETCH_ROWS):
+            for external_id, party_id in batch:
+                external_ids.append(external_id)
+                party_ids.append(party_id)
+    return external_ids, party_ids
+
+
+def _locations(parsed: ParsedFile, organisation: Organisation) -> None:
+    """``locations`` (key → id) by code and by name, case and spaces ignored; a code wins over a name."""
+    keys: list[str] = []
+    ids: list[int] = []
+    seen: set[str] = set()
+    rows = list(Location.objects.filter(organisation=organisation).values_list("code", "name", "pk"))
+    for index in (0, 1):
+        for row in rows:
+            key = " ".join(str(row[index]).casefold().split())
+            if key and key not in seen:
+                seen.add(key)
+                keys.append(key)
+                ids.append(row[2])
+    _put(parsed, "locations", {"key": keys, "location_id": ids}, {"key": "text", "location_id": "int"})
+
+
+LOCATION_KEY = "array_to_string(string_split_regex(lower(trim(location)), '\\s+'), ' ')"
+
+
+def _reject_unknown_locations(parsed: ParsedFile, organisation: Organisation) -> None:
+    if "location" not in parsed.mapping:
+        return
+    _locations(parsed, organisation)
+    parsed.reject_where(
+        f"location IS NOT NULL AND {LOCATION_KEY} NOT IN (SELECT key FROM locations)",  # noqa: S608
+        reason="unknown_location", role="location",
+    )
+
+
+def _ensure_roles(party_ids_sql: str, parsed: ParsedFile, kind: str, organisation: Organisation) -> int:
+    """Gives every party of the DuckDB query the kind (guest, supplier …) it lacks; returns how many got it."""
+    having = list(
+        PartyRole.objects.filter(kind=kind, party__organisation=organisation).values_list("party_id", flat=True)
+    )
+    _put(parsed, "having_role", {"party_id": having}, {"party_id": "int"})
+    select = (
+        f"SELECT DISTINCT party_id, {v.sql_text(kind)} FROM ({party_ids_sql}) "  # noqa: S608
+        "WHERE party_id NOT IN (SELECT party_id FROM having_role)"
+    )
+    count = parsed.connection.execute(f"SELECT count(*) FROM ({select})").fetchall()[0][0]  # noqa: S608
+    if count:
+        _copy_into(parsed, _quoted_table(PartyRole), _columns(PartyRole, ["party", "kind"]), select, rows=count,
+                   progress=_no_progress, stage="roles")
+    return count
+
+
+# --- the kinds ------------------------------------------------------------------------------------
+
+
+class _Writer:
+    def __init__(self, *, parsed: ParsedFile, organisation: Organisation, source: str, filename: str,
+                 progress: Progress) -> None:
+        self.parsed = parsed
+        self.organisation = organisation
+        self.source = (source or DEFAULT_SOURCE).strip()[:100]
+        self.filename = filename[:300]
+        self.progress = progress
+
+    def sql(self, query: str):
+        return self.parsed.connection.execute(query)
+
+    def check(self) -> None:
+        """Checks against the database and the whole file; moves failing rows to the rejected ones."""
+        _reject_unknown_locations(self.parsed, self.organisation)
+
+    def write(self) -> dict:
+        raise NotImplementedError
+
+    def batch(self) -> ImportBatch:
+        summary = self.parsed.summary()
+        return ImportBatch.objects.create(
+            organisation=self.organisation, source=self.source, filename=self.filename,
+            rows_accepted=summary["accepted"], rows_rejected=summary["rejected"],
+        )
+
+    def new_guests(self, id_column: str, name_sql: str, *, extra: dict[str, str] | None = None,
+                   joins: str = "") -> int:
+        """Creates the clients the file names and the database does not know (matched by external id).
+
+        Leaves ``party_ids`` (external_id → party id) in DuckDB for every id of ``accepted``.
+        """
+        org = self.organisation
+        external_ids, party_ids = _parties_by_external_id(org)
+        _put(self.parsed, "party_ids", {"external_id": external_ids, "party_id": party_ids},
+             {"external_id": "text", "party_id": "int"})
+        extra = extra or {}
+        fields = {"home_location": "NULL", "birthday": "NULL", "city": "''", **extra}
+        select = (
+            f"SELECT {org.pk}, {v.sql_text(PartyForm.PERSON.value)}, left({name_sql}, 300), accepted.{id_column}, "  # noqa: S608
+            f"{fields['home_location']}, {fields['birthday']}, '', {fields['city']}, '', '', {v.sql_text(_now_text())} "
+            f"FROM accepted {joins} WHERE accepted.{id_column} NOT IN (SELECT external_id FROM party_ids) "
+            f"QUALIFY row_number() OVER (PARTITION BY accepted.{id_column} ORDER BY accepted.row_number) = 1"
+        )
+        count = self.sql(f"SELECT count(*) FROM ({select})").fetchall()[0][0]  # noqa: S608
+        if count:
+            before = Party.objects.aggregate(top=Max("pk"))["top"] or 0
+            _copy_into(
+                self.parsed, _quoted_table(Party),
+                _columns(Party, ["organisation", "form", "name", "external_id", "home_location", "birthday",
+                                 "gender", "city", "acquisition_channel", "notes", "created_at"]),
+                select, rows=count, progress=self.progress, stage="clients",
+            )
+            new_ids, new_party_ids = _parties_by_external_id(org, after_pk=before)
+            import pyarrow as pa
+
+            self.parsed.connection.register("new_party_ids", pa.table({
+                "external_id": pa.array(new_ids, pa.string()), "party_id": pa.array(new_party_ids, pa.int64())}))
+            self.sql("INSERT INTO party_ids SELECT * FROM new_party_ids")
+            self.parsed.connection.unregister("new_party_ids")
+        return count
+
+
+class PurchasesWriter(_Writer):
+    def write(self) -> dict:
+        parsed, org = self.parsed, self.organisation
+        accepted = parsed.summary()["accepted"]
+        has = parsed.mapping.__contains__
+        # Where a client buys most is its home location (a location manager sees its own clients).
+        extra, joins = {}, ""
+        if has("location"):
+            self.sql(
+                f"CREATE TEMP TABLE customer_home AS SELECT customer_id, mode(l.location_id) AS location_id "  # noqa: S608
+                f"FROM accepted JOIN locations l ON l.key = {LOCATION_KEY} GROUP BY customer_id"
+            )
+            extra["home_location"] = "h.location_id"
+            joins = "LEFT JOIN customer_home h ON h.customer_id = accepted.customer_id"
+        name = "coalesce(customer_name, accepted.customer_id)" if has("customer_name") else "accepted.customer_id"
+        clients_added = self.new_guests("customer_id", name, extra=extra, joins=joins)
+        self.progress("purchases", 0, accepted)
+        batch = self.batch()
+        # The key that makes a re-import add nothing (see the module's docstring).
+        values_key = (
+            "md5(concat_ws('|', customer_id, strftime(occurred_at, '%Y-%m-%dT%H:%M:%S.%f'), CAST(amount AS VARCHAR), "
+            + ("coalesce(location, '')" if has("location") else "''") + ", "
+            + ("coalesce(category, '')" if has("category") else "''") + "))"
+        )
+        same_values = (
+            "row_number() OVER (PARTITION BY customer_id, occurred_at, amount"
+            + (", location" if has("location") else "") + (", category" if has("category") else "")
+            + " ORDER BY row_number)"
+        )
+        hashed = f"'h:' || {values_key} || ':' || {same_values}"
+        if has("receipt_ref"):
+            same_receipt = "row_number() OVER (PARTITION BY customer_id, receipt_ref ORDER BY row_number)"
+            receipt = (
+                f"CASE WHEN receipt_ref IS NULL THEN {hashed} WHEN {same_receipt} = 1 THEN receipt_ref "
+                f"ELSE receipt_ref || '#' || {same_receipt} END"
+            )
+        else:
+            receipt = hashed
+        location = "l.location_id" if has("location") else "NULL"
+        location_join = f"LEFT JOIN locations l ON l.key = {LOCATION_KEY}" if has("location") else ""
+        category = "coalesce(category, '')" if has("category") else "''"
+        zone = org.time_zone
+        select = (
+            f"SELECT {org.pk}, p.party_id, {location}, {_utc_text_sql('occurred_at', zone)}, "  # noqa: S608
+            f"strftime(occurred_at, '%Y-%m-%d'), CAST(amount AS VARCHAR), {v.sql_text(self.source)}, {receipt}, "
+            f"{category}, {batch.pk} FROM accepted JOIN party_ids p ON p.external_id = accepted.customer_id {location_join}"
+        )
+        table_is_empty = not Purchase.objects.exists()
+        added = _insert_new(
+            parsed, Purchase,
+            ["organisation", "party", "location", "occurred_at", "purchased_on", "amount", "source", "receipt_ref",
+             "category", "batch"],
+            select, rows=accepted, progress=self.progress, stage="purchases", table_is_empty=table_is_empty,
+        )
+        roles = _ensure_roles("SELECT party_id FROM party_ids WHERE external_id IN (SELECT customer_id FROM accepted)",
+                              parsed, PartyKind.GUEST.value, org)
+        ImportBatch.objects.filter(pk=batch.pk).update(rows_accepted=accepted)
+        if table_is_empty:
+            with connection.cursor() as cursor:  # fresh statistics for the planner after a first load
+                cursor.execute(f"ANALYZE {_quoted_table(Purchase)}")
+        return {"added": added, "already_there": accepted - added, "clients_added": clients_added,
+                "batch": batch.pk, "changed": bool(added or clients_added or roles)}
+
+
+class ClientsWriter(_Writer):
+    def check(self) -> None:
+        super().check()
+        self.parsed.reject_where(
+            "row_number IN (SELECT row_number FROM accepted "
+            "QUALIFY row_number() OVER (PARTITION BY external_id ORDER BY row_number) > 1)",
+            reason="duplicate_id", role="external_id",
+        )
+
+    def write(self) -> dict:
+        parsed, org = self.parsed, self.organisation
+        accepted = parsed.summary()["accepted"]
+        has = parsed.mapping.__contains__
+        extra, joins = {}, ""
+        if has("location"):
+            extra["home_location"] = "l.location_id"
+            joins = f"LEFT JOIN locations l ON l.key = {LOCATION_KEY}"
+        if has("birthday"):
+            extra["birthday"] = "strftime(birthday, '%Y-%m-%d')"
+        if has("city"):
+            extra["city"] = "coalesce(left(city, 100), '')"
+        name = "coalesce(name, accepted.external_id)" if has("name") else "accepted.external_id"
+        added = self.new_guests("external_id", name, extra=extra, joins=joins)
+        self.batch()
+        self.progress("channels", 0, accepted)
+        channels = 0
+        now = v.sql_text(_now_text())
+        consent_source = v.sql_text(f"import: {self.filename}"[:100])
+        consent_at = f"CASE WHEN consent THEN {now} END" if has("consent") else "NULL"
+        consent_from = f"CASE WHEN consent THEN {consent_source} ELSE '' END" if has("consent") else "''"
+        parts = []
+        if has("phone"):
+            parts.append(
+                f"SELECT p.party_id, {v.sql_text(ChannelKind.PHONE.value)}, phone, phone_normalized, true, "  # noqa: S608
+                f"{consent_at}, {consent_from}, NULL FROM accepted JOIN party_ids p ON p.external_id = accepted.external_id "
+                "WHERE phone_normalized IS NOT NULL"
+            )
+        if has("email"):
+            primary = "phone_normalized IS NULL" if has("phone") else "true"
+            parts.append(
+                f"SELECT p.party_id, {v.sql_text(ChannelKind.EMAIL.value)}, email, email, {primary}, "  # noqa: S608
+                f"{consent_at}, {consent_from}, NULL FROM accepted JOIN party_ids p ON p.external_id = accepted.external_id "
+                "WHERE email IS NOT NULL"
+            )
+        if parts:
+            select = " UNION ALL ".join(parts)
+            count = self.sql(f"SELECT count(*) FROM ({select})").fetchall()[0][0]  # noqa: S608
+            channels = _insert_new(
+                parsed, Channel,
+                ["party", "kind", "value", "normalized", "is_primary", "consent_at", "consent_source",
+                 "consent_withdrawn_at"],
+                select, rows=count, progress=self.progress, stage="channels",
+            )
+        roles = _ensure_roles(
+            "SELECT party_id FROM party_ids WHERE external_id IN (SELECT external_id FROM accepted)",
+            parsed, PartyKind.GUEST.value, org,
+        )
+        return {"added": added, "already_there": accepted - added, "channels_added": channels,
+                "changed": bool(added or roles or channels)}
+
+
+class EmployeesWriter(_Writer):
+    """Staff lists are hundreds of rows, so this one goes row by row through the ORM."""
+
+    def write(self) -> dict:
+        parsed, org = self.parsed, self.organisation
+        has = parsed.mapping.__contains__
+        locations = dict(self.sql("SELECT key, location_id FROM locations").fetchall()) if has("location") else {}
+        departments = {d.name.casefold(): d for d in Department.objects.filter(organisation=org)}
+        columns = [name for name in ("name", "external_id", "location", "department", "position", "hired_on", "left_on")
+                   if has(name)]
+        rows = self.sql(f"SELECT {', '.join(columns)} FROM accepted ORDER BY row_number").fetchall()  # noqa: S608
+        employees = Employee.objects.filter(party__organisation=org).select_related("party")
+        by_external = {e.party.external_id: e for e in employees if e.party.external_id}
+        by_name_hired = {(e.party.name.casefold(), e.hired_on): e for e in employees}
+        added = updated = 0
+        for values in rows:
+            row = dict(zip(columns, values, strict=True))
+            existing = by_external.get(row.get("external_id")) or by_name_hired.get((row["name"].casefold(), row["hired_on"]))
+            if existing is not None:
+                if row.get("left_on") and existing.left_on != row["left_on"]:
+                    existing.left_on = row["left_on"]
+                    existing.save(update_fields=["left_on"])
+                    updated += 1
+                continue
+            department_name = (row.get("department") or _("General")).strip()
+            department = departments.get(department_name.casefold())
+            if department is None:
+                code = (slugify(department_name, allow_unicode=True) or "dept")[:24]
+                code = f"{code}-{Department.objects.filter(organisation=org).count() + 1}"[:30]
+                department = Department.objects.create(organisation=org, code=code, name=department_name[:200])
+                departments[department_name.casefold()] = department
+            party = None
+            if row.get("external_id"):
+                party = Party.objects.filter(organisation=org, external_id=row["external_id"]).first()
+            if party is None:
+                party = Party.objects.create(organisation=org, name=row["name"], external_id=row.get("external_id"))
+            PartyRole.objects.get_or_create(party=party, kind=PartyKind.EMPLOYEE, defaults={"since": row["hired_on"]})
+            location_key = " ".join((row.get("location") or "").casefold().split())
+            employee = Employee.objects.create(
+                party=party, location_id=locations.get(location_key), department=department,
+                position=(row.get("position") or "")[:100], hired_on=row["hired_on"], left_on=row.get("left_on"),
+            )
+            by_name_hired[(row["name"].casefold(), row["hired_on"])] = employee
+            added += 1
+        accepted = len(rows)
+        return {"added": added, "already_there": accepted - added, "updated": updated}
+
+
+class SupplierOrdersWriter(_Writer):
+    def write(self) -> dict:
+        from romashka.chamomile.models import SupplierOrder
+
+        parsed, org = self.parsed, self.organisation
+        has = parsed.mapping.__contains__
+        locations = dict(self.sql("SELECT key, location_id FROM locations").fetchall()) if has("location") else {}
+        suppliers = Party.objects.filter(organisation=org, roles__kind=PartyKind.SUPPLIER)
+        by_external = {p.external_id: p for p in suppliers if p.external_id}
+        by_name = {p.name.casefold(): p for p in suppliers}
+        same = "row_number() OVER (PARTITION BY supplier, ordered_on, amount" + (", location" if has("location") else "") + " ORDER BY row_number)"
+        key = (
+            "'h:' || left(md5(concat_ws('|', supplier, CAST(ordered_on AS VARCHAR), CAST(amount AS VARCHAR)"
+            + (", coalesce(location, '')" if has("location") else "") + f")), 20) || ':' || {same}"
+        )
+        reference = f"coalesce(reference, {key})" if has("reference") else key
+        columns = ["supplier", "supplier_id" if has("supplier_id") else "NULL", "location" if has("location") else "NULL",
+                   "ordered_on", "amount", reference]
+        rows = self.sql(f"SELECT {', '.join(columns)} FROM accepted ORDER BY row_number").fetchall()  # noqa: S608
+        stored = set(SupplierOrder.objects.filter(organisation=org).values_list("supplier_id", "reference"))
+        new_orders = []
+        suppliers_added = 0
+        for name, supplier_external, location, ordered_on, amount, ref in rows:
+            party = (by_external.get(supplier_external) if supplier_external else None) or by_name.get(name.casefold())
+            if party is None:
+                party = Party.objects.filter(organisation=org, external_id=supplier_external).first() if supplier_external else None
+                if party is None:
+                    party = Party.objects.create(organisation=org, name=name, external_id=supplier_external,
+                                                 form=PartyForm.COMPANY)
+                PartyRole.objects.get_or_create(party=party, kind=PartyKind.SUPPLIER)
+                suppliers_added += 1
+                by_name[name.casefold()] = party
+                if supplier_external:
+                    by_external[supplier_external] = party
+            if (party.pk, ref) in stored:
+                continue
+            stored.add((party.pk, ref))
+            location_key = " ".join((location or "").casefold().split())
+            new_orders.append(SupplierOrder(organisation=org, supplier=party, location_id=locations.get(location_key),
+                                            ordered_on=ordered_on, amount=amount, reference=ref[:100]))
+        SupplierOrder.objects.bulk_create(new_orders, batch_size=1000)
+        return {"added": len(new_orders), "already_there": len(rows) - len(new_orders),
+                "suppliers_added": suppliers_added}
+
+
+WRITERS: dict[str, type[_Writer]] = {
+    "purchases": PurchasesWriter,
+    "clients": ClientsWriter,
+    "employees": EmployeesWriter,
+    "supplier-orders": SupplierOrdersWriter,
+}
+
+__all__ = ["ImportOptions", "IngestError", "file_import", "reason_labels"]

@@ -1,0 +1,167 @@
+"""The import service on the demo network: all or nothing, idempotent, clients matched or created, statuses refreshed."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import pytest
+from django.db import connection
+
+from romashka.core.models import Channel, Employee, Location, Organisation, Party
+from romashka.imports.services import ImportOptions, file_import
+from romashka.ingest.readers import IngestError
+from romashka.path.models import Purchase, StatusRefresh, StatusSnapshot
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def organisation(demo_network):
+    return Organisation.objects.get()
+
+
+def write(path, text, encoding="utf-8"):
+    path.write_bytes(text.encode(encoding))
+    return path
+
+
+def purchases_file(tmp_path, location_code, *, with_receipts=True):
+    receipt = ";Номер чека" if with_receipts else ""
+    lines = [f"Номер карты;Дата чека;Сумма;Точка{receipt}"]
+    rows = [
+        ("7700000001", "01.11.2026 10:30", "1 234,50", location_code, "R-1"),
+        ("7700000001", "01.11.2026 10:30", "100,00", location_code, "R-1"),  # a second line of the same receipt
+        ("7700000002", "02.11.2026", "500", location_code, "R-2"),
+        ("7700000002", "02.11.2026", "500", location_code, "R-3"),  # identical values, another receipt
+        ("7700000003", "99.11.2026", "5", location_code, "R-4"),
+        ("7700000004", "03.11.2026", "5", "НЕТ-ТАКОЙ", "R-5"),
+        ("Итого", "", "2 339,50", "", ""),
+    ]
+    for row in rows:
+        lines.append(";".join(row if with_receipts else row[:4]))
+    return write(tmp_path / "pos.csv", "\r\n".join(lines) + "\r\n", "cp1251")
+
+
+def test_purchases_import_then_reimport_adds_nothing(tmp_path, organisation):
+    location = Location.objects.filter(organisation=organisation).first()
+    path = purchases_file(tmp_path, location.code)
+    before = Purchase.objects.count()
+    refreshes = StatusRefresh.objects.count()
+    result = file_import(organisation=organisation, path=path, options=ImportOptions(source="pos"))
+    assert {k: result[k] for k in ("rows", "accepted", "rejected", "customers", "amount_total", "rejected_by_reason",
+                                     "added", "already_there", "clients_added")} == {
+        "rows": 7, "accepted": 4, "rejected": 3, "customers": 2, "amount_total": "2334.50",
+        "rejected_by_reason": {"bad_date": 1, "totals_line": 1, "unknown_location": 1},
+        "added": 4, "already_there": 0, "clients_added": 2,
+    }
+    assert Purchase.objects.count() == before + 4
+    new = Party.objects.get(organisation=organisation, external_id="7700000001")
+    assert new.home_location_id == location.pk
+    assert sorted(Purchase.objects.filter(party=new).values_list("receipt_ref", "amount")) == [
+        ("R-1", Decimal("1234.50")), ("R-1#2", Decimal("100.00"))]
+    first = Purchase.objects.filter(party=new).order_by("receipt_ref").first()
+    assert first.occurred_at.isoformat() == "2026-11-01T07:30:00+00:00"  # 10:30 in Moscow
+    assert str(first.purchased_on) == "2026-11-01"
+    # The client's path refreshed: the new guests have statuses.
+    assert StatusRefresh.objects.count() == refreshes + 1
+    assert StatusSnapshot.objects.get(party=new).status == "novice"
+
+    again = file_import(organisation=organisation, path=path, options=ImportOptions(source="pos"))
+    assert (again["added"], again["already_there"], again["clients_added"]) == (0, 4, 0)
+    assert Purchase.objects.count() == before + 4
+
+
+def test_without_receipts_the_row_key_and_its_occurrence_make_reimport_idempotent(tmp_path, organisation):
+    location = Location.objects.filter(organisation=organisation).first()
+    path = purchases_file(tmp_path, location.code, with_receipts=False)
+    result = file_import(organisation=organisation, path=path, refresh=False)
+    assert result["added"] == 4  # the two identical rows of 7700000002 are two purchases
+    # A later export that overlaps: the same four rows and one more.
+    text = path.read_bytes().decode("cp1251").replace("Итого", f"7700000009;04.11.2026;77;{location.code}\r\nИтого")
+    later = write(tmp_path / "later.csv", text, "cp1251")
+    result = file_import(organisation=organisation, path=later, refresh=False)
+    assert (result["added"], result["already_there"]) == (1, 4)
+
+
+def test_existing_clients_are_matched_by_external_id(tmp_path, organisation):
+    guest = Party.objects.filter(organisation=organisation, roles__kind="guest", external_id__isnull=False).first()
+    count = Purchase.objects.filter(party=guest).count()
+    path = write(tmp_path / "p.csv", f"customer_id,purchased_at,amount\n{guest.external_id},2026-11-20T12:00:00,99.90\n")
+    result = file_import(organisation=organisation, path=path, refresh=False)
+    assert (result["added"], result["clients_added"]) == (1, 0)
+    assert Purchase.objects.filter(party=guest).count() == count + 1
+
+
+def test_a_failure_while_writing_leaves_the_database_as_before(tmp_path, organisation, monkeypatch):
+    location = Location.objects.filter(organisation=organisation).first()
+    path = purchases_file(tmp_path, location.code)
+    purchases, parties = Purchase.objects.count(), Party.objects.count()
+    from romashka.imports import services
+
+    def killed(*args, **kwargs):
+        raise KeyboardInterrupt  # as if the process were stopped after the clients went in
+
+    monkeypatch.setattr(services, "_ensure_roles", killed)
+    with pytest.raises(KeyboardInterrupt):
+        file_import(organisation=organisation, path=path)
+    assert (Purchase.objects.count(), Party.objects.count()) == (purchases, parties)
+    monkeypatch.undo()
+    result = file_import(organisation=organisation, path=path, refresh=False)
+    assert result["added"] == 4
+    assert Purchase.objects.count() == purchases + 4
+
+
+def test_dry_run_writes_nothing(tmp_path, organisation):
+    location = Location.objects.filter(organisation=organisation).first()
+    path = purchases_file(tmp_path, location.code)
+    purchases, parties = Purchase.objects.count(), Party.objects.count()
+    result = file_import(organisation=organisation, path=path, dry_run=True)
+    assert result["accepted"] == 4 and "added" not in result
+    assert (Purchase.objects.count(), Party.objects.count()) == (purchases, parties)
+
+
+def test_clients_with_phones_emails_and_consent(tmp_path, organisation):
+    path = write(tmp_path / "clients.csv",
+                 "Номер карты;ФИО;Телефон;E-mail;Дата рождения;Согласие\n"
+                 "C-0001;Иванова Анна;8 (916) 555-44-33;anna@example.ru;05.06.1990;да\n"
+                 "C-0002;Петров Иван;+7 916 555 44 32;;;нет\n"
+                 "C-0001;Иванова Анна (дубль);;;;\n")
+    result = file_import(organisation=organisation, path=path, refresh=False)
+    assert (result["added"], result["rejected_by_reason"]) == (2, {"duplicate_id": 1})
+    anna = Party.objects.get(organisation=organisation, external_id="C-0001")
+    assert (anna.name, str(anna.birthday)) == ("Иванова Анна", "1990-06-05")
+    phone = Channel.objects.get(party=anna, kind="phone")
+    assert (phone.value, phone.normalized, phone.has_consent) == ("8 (916) 555-44-33", "+79165554433", True)
+    assert Channel.objects.get(party=anna, kind="email").normalized == "anna@example.ru"
+    assert not Channel.objects.get(party__external_id="C-0002").has_consent
+    again = file_import(organisation=organisation, path=path, refresh=False)
+    assert (again["added"], again["already_there"], again["channels_added"]) == (0, 2, 0)
+
+
+def test_employees_and_supplier_orders(tmp_path, organisation):
+    location = Location.objects.filter(organisation=organisation).first()
+    staff = write(tmp_path / "staff.csv", "ФИО;Точка;Отдел;Должность;Дата приёма\n"
+                  f"Новикова Ольга;{location.code};Зал;Официант;01.03.2026\n")
+    result = file_import(organisation=organisation, path=staff)
+    assert result["added"] == 1
+    employee = Employee.objects.get(party__name="Новикова Ольга")
+    assert (employee.location_id, employee.department.name, employee.position) == (location.pk, "Зал", "Официант")
+    assert file_import(organisation=organisation, path=staff)["added"] == 0
+
+    from romashka.chamomile.models import SupplierOrder
+
+    orders = write(tmp_path / "orders.csv", "Поставщик;ИНН;Дата заказа;Сумма\n"
+                   "ООО Новая Мука;7700000000;01.02.2026;15 000,00\nООО Новая Мука;7700000000;01.03.2026;1 000\n")
+    result = file_import(organisation=organisation, path=orders)
+    assert (result["added"], result["suppliers_added"]) == (2, 1)
+    assert SupplierOrder.objects.filter(supplier__name="ООО Новая Мука").count() == 2
+    assert file_import(organisation=organisation, path=orders)["added"] == 0
+
+
+def test_bad_input_writes_nothing(tmp_path, organisation):
+    purchases = Purchase.objects.count()
+    path = write(tmp_path / "empty.csv", "")
+    with pytest.raises(IngestError, match="empty"):
+        file_import(organisation=organisation, path=path)
+    assert Purchase.objects.count() == purchases
+    assert connection.vendor in ("sqlite", "postgresql")
