@@ -14,15 +14,18 @@ from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from urllib.parse import urlsplit, urlunsplit
 
+import ibis
 import pyarrow as pa
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from test_lifecycle import AS_OF, ago, histories, purchases_table, reference_lifecycle, with_times
+from test_prospects import parties_strategy, parties_table, profile, reference_with_parties
 
 from romashka.engine import LIFECYCLE_COLUMNS, lifecycle_table
 from romashka.engine.backends import connect, put_table
 from romashka.engine.history import history_table
+from romashka.engine.prospects import pre_purchase_expr
 
 DATABASE_URL = os.environ.get("DATABASE_URL", "")
 ON_POSTGRES = urlsplit(DATABASE_URL).scheme in ("postgres", "postgresql")
@@ -116,6 +119,21 @@ def test_other_parameters_match_the_reference_and_history_matches_duckdb(backend
     purchases = purchases_table(rows)
     events = history_table(put_table(backend, purchases), as_of=AS_OF, backend=backend, **parameters)
     assert events.to_pylist() == history_table(purchases, as_of=AS_OF, **parameters).to_pylist()
+
+
+@on_every_backend
+def test_parties_before_their_first_purchase_match_the_reference(backend, data):
+    """Leads and prospects from a parties table: the lifecycle as the reference, the events as on DuckDB."""
+    rows = data.draw(histories(90, 270))
+    parties = data.draw(parties_strategy)
+    profiles = data.draw(st.lists(profile, max_size=2))
+    expected = reference_with_parties(rows, parties, profiles, as_of=AS_OF)
+    on_backend = pre_purchase_expr(put_table(backend, parties_table(parties)), profiles=profiles, as_of=AS_OF)
+    purchases = put_table(backend, purchases_table(rows))
+    assert lifecycle_table(purchases, as_of=AS_OF, backend=backend, parties=on_backend).to_pylist() == expected
+    on_duckdb = pre_purchase_expr(ibis.memtable(parties_table(parties)), profiles=profiles, as_of=AS_OF)
+    events = history_table(purchases, as_of=AS_OF, backend=backend, parties=on_backend).to_pylist()
+    assert events == history_table(purchases_table(rows), as_of=AS_OF, parties=on_duckdb).to_pylist()
 
 
 # --- the boundaries of test_lifecycle.py, spelled out ---------------------------------------------

@@ -10,13 +10,14 @@ from zoneinfo import ZoneInfo
 import pyarrow as pa
 import pytest
 from django.contrib.auth import get_user_model
+from django.db.models import Count
 from django.http import Http404
 
 from romashka.core.models import Location, Membership, Organisation, Party
 from romashka.engine import lifecycle_table
 from romashka.path import selectors
 from romashka.path.choices import Status
-from romashka.path.models import Purchase, StatusEvent, StatusSnapshot
+from romashka.path.models import Purchase, StatusEvent, StatusSnapshot, TargetProfile
 from romashka.path.services import status_refresh
 
 DEMO_UNTIL = date(2026, 11, 23)  # tests/conftest.py: the demo network's last day
@@ -63,14 +64,42 @@ def _fresh(day: date) -> dict[int, tuple[str, bool]]:
     return {int(r["customer_id"]): (r["status"], r["won_back"]) for r in result.to_pylist()}
 
 
+def _matches(party: Party, profile: TargetProfile, day: date) -> bool:
+    """The target-profile rule read literally, independent of the engine."""
+
+    def listed(text: str) -> set[str]:
+        return {part.strip().lower() for part in text.split(",") if part.strip()}
+
+    if profile.form and party.form != profile.form:
+        return False
+    if profile.cities and party.city.strip().lower() not in listed(profile.cities):
+        return False
+    if profile.gender and party.gender != profile.gender:
+        return False
+    if profile.age_min is not None or profile.age_max is not None:
+        if party.birthday is None:
+            return False
+        age = day.year - party.birthday.year - ((day.month, day.day) < (party.birthday.month, party.birthday.day))
+        if (profile.age_min is not None and age < profile.age_min) or (
+            profile.age_max is not None and age > profile.age_max
+        ):
+            return False
+    return not profile.acquisition_channels or party.acquisition_channel.strip().lower() in listed(
+        profile.acquisition_channels
+    )
+
+
 def _expected(day: date) -> dict[int, tuple[str, bool]]:
-    """The fresh computation, plus guests who never bought, from the day they were recorded: leads."""
+    """The fresh computation, plus guests with no purchase row yet, from the day they were recorded:
+    prospects when they have no contact and match an active target profile, leads otherwise."""
     expected = _fresh(day)
     zone = ZoneInfo(_organisation().time_zone)
-    never_bought = Party.objects.filter(roles__kind="guest", purchases__isnull=True)
-    for party_id, created_at in never_bought.values_list("pk", "created_at"):
-        if created_at.astimezone(zone).date() <= day:
-            expected[party_id] = ("lead", False)
+    profiles = list(TargetProfile.objects.filter(is_active=True))
+    for party in Party.objects.filter(roles__kind="guest").annotate(contacts=Count("channels")):
+        if party.pk in expected or party.created_at.astimezone(zone).date() > day:
+            continue
+        prospect = not party.contacts and any(_matches(party, profile, day) for profile in profiles)
+        expected[party.pk] = ("prospect" if prospect else "lead", False)
     return expected
 
 
@@ -92,10 +121,24 @@ def test_the_demo_leaves_a_snapshot_for_every_guest_and_events_for_every_buyer()
     buyers = Purchase.objects.values("party_id").distinct().count()
     assert StatusEvent.objects.values("party_id").distinct().count() >= buyers
     statuses = set(StatusSnapshot.objects.values_list("status", flat=True))
-    assert {"lead", "novice", "fan", "dormant", "lost"} <= statuses
+    assert {"prospect", "lead", "novice", "fan", "dormant", "lost"} <= statuses
     assert StatusSnapshot.objects.filter(won_back=True).exists()
     never_bought = StatusSnapshot.objects.exclude(party__purchases__isnull=False)
-    assert never_bought.exists() and set(never_bought.values_list("status", flat=True)) == {"lead"}
+    assert set(never_bought.values_list("status", flat=True)) == {"lead", "prospect"}
+    # The demo's prospects: companies from a business-centre list, with no contact yet.
+    prospects = Party.objects.filter(status_snapshot__status="prospect")
+    assert prospects.exists() and not prospects.filter(channels__isnull=False).exists()
+    assert set(prospects.values_list("form", flat=True)) == {"company"}
+
+
+def test_guests_recorded_before_their_first_purchase_were_leads_until_it():
+    zone = ZoneInfo(_organisation().time_zone)
+    first = StatusEvent.objects.filter(from_status="lead", to_status="novice").select_related("party")
+    assert first.exists()
+    for event in first[:50]:
+        lead = StatusEvent.objects.get(party_id=event.party_id, to_status="lead")
+        assert lead.changed_on == event.party.created_at.astimezone(zone).date() < event.changed_on
+        assert event.changed_on == Purchase.objects.filter(party_id=event.party_id).earliest("purchased_on").purchased_on
 
 
 def test_refreshing_twice_gives_the_same_rows():

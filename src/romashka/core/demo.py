@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
@@ -39,12 +39,13 @@ class DemoSize:
     leads: int
     staff_per_location: int
     years: int
+    prospects: int  # offices near the cafés, from a business-centre list: no contact yet, match the target profile
 
 
 SIZES = {
-    "small": DemoSize(guests=600, leads=60, staff_per_location=4, years=2),
-    "medium": DemoSize(guests=40_000, leads=3_000, staff_per_location=8, years=3),
-    "large": DemoSize(guests=200_000, leads=15_000, staff_per_location=12, years=3),
+    "small": DemoSize(guests=600, leads=60, staff_per_location=4, years=2, prospects=24),
+    "medium": DemoSize(guests=40_000, leads=3_000, staff_per_location=8, years=3, prospects=400),
+    "large": DemoSize(guests=200_000, leads=15_000, staff_per_location=12, years=3, prospects=2_000),
 }
 
 # Who uses the demo: one user per role (user name, role, first name, last name).
@@ -163,6 +164,11 @@ SURNAMES = ["Иванов", "Смирнов", "Кузнецов", "Попов", 
             "Борисов", "Яковлев", "Григорьев", "Романов", "Воробьёв", "Сергеев", "Фролов", "Гусев", "Киселёв",
             "Ильин", "Максимов", "Поляков", "Сорокин", "Галиев", "Хабибуллин", "Сафин", "Гарипов"]
 ACQUISITION = ["проходил мимо", "рекомендация", "Яндекс Карты", "2ГИС", "соцсети", "доставка", "сайт"]
+# Prospects: companies near the cafés (corporate breakfasts and catering), known from a list, no contact yet.
+OFFICE_KINDS = ["ООО «{}»", "АО «{}»", "ИП {}", "ООО «{} Групп»", "ООО «{}-Сервис»"]
+OFFICE_WORDS = ["Вектор", "Альфа", "Север", "Гранит", "Квант", "Меридиан", "Орбита", "Сфера", "Прогресс",
+                "Логос", "Стандарт", "Импульс", "Созвездие", "Континент", "Ладога", "Парус"]
+PROSPECT_SOURCE = "список бизнес-центров"
 CATEGORIES = ["блины", "блины", "блины", "напитки", "напитки", "супы", "десерты", "доставка"]
 
 # Guest rhythms: share, mean gap in days, mean active life in days (None: stays), kind.
@@ -272,6 +278,8 @@ def demo_network_create(
     guest_ids, guest_home = _guests(org, rng, spec, start, until, locations)
     counts["guests"] = len(guest_ids)
     counts["leads"] = spec.leads
+    # Drawn from a jumped copy, so that adding prospects left the rest of the demo as it was.
+    counts["prospects"] = _prospects(org, np.random.Generator(rng.bit_generator.jumped(2)), spec, until, locations)
 
     purchases = _purchases(org, rng, start, until, locations, guest_ids, guest_home, progress)
     counts["purchases"] = purchases
@@ -432,6 +440,59 @@ def _guests(org, rng, spec: DemoSize, start: date, until: date, locations: list[
     return party_ids[: spec.guests], home[: spec.guests]
 
 
+def _record_guests_at_first_visit(guest_ids, owner: np.ndarray, day: np.ndarray, start: date, rng) -> None:
+    """Guests who first came within the history entered the base on that day (a loyalty card at the till),
+    a fifth of them up to a month before (signed up on the site): leads until the first purchase.
+
+    Guests of the base before the history (first visit on its first day or never) keep its start.
+    """
+    firsts, index = np.unique(owner, return_index=True)
+    first_day = day[index]
+    later = first_day > 0
+    firsts, first_day = firsts[later], first_day[later]
+    early = rng.random(firsts.size) < 0.2
+    signup_day = np.maximum(first_day - np.where(early, rng.integers(1, 31, size=firsts.size), 0), 0)
+    ids = np.array(guest_ids, dtype=np.int64)[firsts]
+    suffix = "+00" if connection.vendor == "postgresql" else ""
+    table = connection.ops.quote_name(Party._meta.db_table)
+    with connection.cursor() as cursor:
+        # One UPDATE per day (about a thousand), each for at most 900 ids (SQLite's limit of parameters).
+        for signup in np.unique(signup_day).tolist():
+            stamp = f"{(start + timedelta(days=int(signup))).isoformat()} 06:00:00{suffix}"
+            on_day = ids[signup_day == signup].tolist()
+            for chunk_start in range(0, len(on_day), 900):
+                chunk = on_day[chunk_start : chunk_start + 900]
+                cursor.execute(
+                    f"UPDATE {table} SET created_at = %s WHERE id IN ({', '.join(['%s'] * len(chunk))})",  # noqa: S608 - table from model metadata, values bound
+                    [stamp, *chunk],
+                )
+
+
+def _prospects(org, rng, spec: DemoSize, until: date, locations: list[Location]) -> int:
+    """Companies near the cafés from a business-centre list: no contact, match the "offices" target profile."""
+    from romashka.path.models import TargetProfile
+
+    cities = sorted({loc.city for loc in locations})
+    TargetProfile.objects.create(organisation=org, name="Офисы рядом с блинными", form=PartyForm.COMPANY,
+                                 cities=", ".join(cities), acquisition_channels=PROSPECT_SOURCE)
+    where = rng.integers(len(locations), size=spec.prospects)
+    words = rng.integers(len(OFFICE_WORDS), size=spec.prospects)
+    days_ago = rng.integers(0, 180, size=spec.prospects)
+    parties = Party.objects.bulk_create([
+        # Known by their taxpayer number (ИНН, ten digits for a company).
+        Party(organisation=org, form=PartyForm.COMPANY, home_location=locations[where[i]], external_id=f"77{10**7 + i * 37:08d}",
+              name=f"{OFFICE_KINDS[i % len(OFFICE_KINDS)].format(OFFICE_WORDS[words[i]])} №{i + 1}",
+              city=locations[where[i]].city, acquisition_channel=PROSPECT_SOURCE)
+        for i in range(spec.prospects)
+    ])
+    # created_at is set on insert; the list came in over the last half year.
+    for ago in np.unique(days_ago).tolist():
+        recorded = timezone.make_aware(datetime.combine(until - timedelta(days=ago), time(9)))
+        Party.objects.filter(pk__in=[parties[i].pk for i in np.nonzero(days_ago == ago)[0]]).update(created_at=recorded)
+    PartyRole.objects.bulk_create([PartyRole(party=party, kind=PartyKind.GUEST) for party in parties])
+    return len(parties)
+
+
 def visit_days(rng: np.random.Generator, *, span: int, opened: np.ndarray, guest_home: np.ndarray):
     """(guest index, day index) of every visit, sorted; guests follow the RHYTHMS mix.
 
@@ -488,6 +549,8 @@ def _purchases(org, rng, start: date, until: date, locations, guest_ids, guest_h
     span = (until - start).days + 1
     opened = np.array([max((loc.opened_on - start).days, 0) for loc in locations])
     owner, day = visit_days(rng, span=span, opened=opened, guest_home=guest_home)
+    # A jumped copy draws the sign-up days without shifting the stream the rest of the demo draws from.
+    _record_guests_at_first_visit(guest_ids, owner, day, start, np.random.Generator(rng.bit_generator.jumped()))
     # Some visits have two receipts a day (coffee to go).
     twice = rng.random(owner.size) < 0.04
     owner = np.concatenate((owner, owner[twice]))

@@ -11,7 +11,12 @@ follows from the earlier day alone, so the changes are:
   after ``as_of`` (dormant only when ``cycle_days < lost_after_days``: otherwise recency passes the
   lost threshold first);
 * a customer whose first rows (refunds, days summing to zero or less) come before any purchase day
-  is a **lead** from the day of the first row, as :func:`lifecycle_expr` calls such a customer.
+  is a **lead** from the day of the first row, as :func:`lifecycle_expr` calls such a customer;
+* with ``parties`` (see :mod:`romashka.engine.prospects`), a party recorded before its first
+  purchase day (or that never bought) has its ``pre_status`` from the day it was recorded: a
+  **prospect** or a **lead**, and a lead in any case when it has rows before its first purchase day.
+  So the first purchase of a party that was in the base is a change lead → novice (or prospect →
+  novice). A party recorded after ``as_of`` has no event.
 
 Candidates whose status and flag equal the previous candidate's produce no event (a novice buying
 again stays a novice). Because a dropped candidate always equals its predecessor, the previous
@@ -41,24 +46,13 @@ def history_expr(
     cycle_days: int = 90,
     fan_min_purchases: int = 3,
     lost_after_days: int | None = None,
+    parties: ibis.Table | None = None,
 ) -> ibis.Table:
     """One row per status change up to ``as_of`` (see the module docstring)."""
     lost_after_days = _check_parameters(cycle_days, fan_min_purchases, lost_after_days)
     as_of_day = ibis.literal(as_of, type=dt.date)
     days, _in_kopecks = customer_days(purchases, as_of=as_of)
-
-    per_customer = days.group_by("customer_id").aggregate(
-        first_row=days.day.min(),
-        first_purchase=days.day.min(where=days.is_purchase),
-    )
-    leads = per_customer.filter(
-        per_customer.first_purchase.isnull() | (per_customer.first_row < per_customer.first_purchase)
-    ).select(
-        customer_id="customer_id",
-        changed_on=per_customer.first_row,
-        to_status=ibis.literal("lead", type=dt.string),
-        won_back=ibis.literal(False),
-    )
+    leads = _before_first_purchase(days, parties, as_of_day)
 
     bought = days.filter(days.is_purchase).select("customer_id", "day")
     by_day = ibis.window(group_by=bought.customer_id, order_by=bought.day)
@@ -120,6 +114,54 @@ def history_expr(
     )
 
 
+def _before_first_purchase(days: ibis.Table, parties: ibis.Table | None, as_of_day) -> ibis.Table:
+    """The first event of customers who were in the base before their first purchase day (or never bought)."""
+    per_customer = days.group_by("customer_id").aggregate(
+        first_row=days.day.min(),
+        first_purchase=days.day.min(where=days.is_purchase),
+    )
+    rows_before = per_customer.first_purchase.isnull() | (per_customer.first_row < per_customer.first_purchase)
+    if parties is None:
+        leads = per_customer.filter(rows_before)
+        return leads.select(
+            customer_id="customer_id",
+            changed_on=leads.first_row,
+            to_status=ibis.literal("lead", type=dt.string),
+            won_back=ibis.literal(False),
+        )
+    from_rows = per_customer.select(
+        customer_id="customer_id",
+        start=ibis.ifelse(rows_before, per_customer.first_row, ibis.null(dt.date)),
+        first_purchase="first_purchase",
+        rows_before=rows_before,
+        pre_status=ibis.null(dt.string),
+    )
+    recorded = parties.filter(parties.recorded_on.notnull() & (parties.recorded_on <= as_of_day))
+    from_parties = recorded.select(
+        customer_id=recorded.customer_id.cast(dt.string),
+        start=recorded.recorded_on.cast(dt.date),
+        first_purchase=ibis.null(dt.date),
+        rows_before=ibis.literal(False),
+        pre_status=recorded.pre_status.cast(dt.string),
+    )
+    both = ibis.union(from_rows, from_parties, distinct=False)
+    starts = both.group_by("customer_id").aggregate(
+        start=both.start.min(),
+        first_purchase=both.first_purchase.max(),
+        rows_before=both.rows_before.any(),
+        pre_status=both.pre_status.max(),
+    )
+    starts = starts.filter(
+        starts.start.notnull() & (starts.first_purchase.isnull() | (starts.start < starts.first_purchase))
+    )
+    return starts.select(
+        customer_id="customer_id",
+        changed_on=starts.start,
+        to_status=ibis.ifelse(starts.rows_before | starts.pre_status.isnull(), "lead", starts.pre_status),
+        won_back=ibis.literal(False),
+    )
+
+
 def history_table(
     purchases: pa.Table | ibis.Table,
     *,
@@ -129,6 +171,7 @@ def history_table(
     lost_after_days: int | None = None,
     backend: ibis.BaseBackend | None = None,
     ordered: bool = True,
+    parties: ibis.Table | pa.Table | None = None,
 ) -> pa.Table:
     """Execute :func:`history_expr` (DuckDB in-process unless ``backend`` is given) into Arrow.
 
@@ -141,6 +184,7 @@ def history_table(
         cycle_days=cycle_days,
         fan_min_purchases=fan_min_purchases,
         lost_after_days=lost_after_days,
+        parties=ibis.memtable(parties) if isinstance(parties, pa.Table) else parties,
     )
     if ordered:
         expr = expr.order_by(["customer_id", "changed_on"])

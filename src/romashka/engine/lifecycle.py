@@ -23,6 +23,10 @@ less) is a **lead**: the contract calls a contact with no purchase day a lead. S
 and ``recency_days``, ``won_back = false`` and its ``monetary`` as summed (zero or negative).
 Customers whose rows all lie after ``as_of`` do not appear.
 
+``parties`` (optional; see :mod:`romashka.engine.prospects`) adds the parties of the base that have
+no row up to ``as_of``: each gets its ``pre_status`` (lead or prospect) and the figures of a lead,
+unless it was recorded after ``as_of``. Customers with rows are judged by the rows alone.
+
 Performance: one aggregation to customer-days, one window pass and one aggregation per customer.
 The window orders each customer's purchase days first (then the other days), so ``lag`` sees the
 previous *purchase* day and ``row_number`` numbers purchase days 0..k-1; the current episode's size
@@ -120,6 +124,7 @@ def lifecycle_expr(
     cycle_days: int = 90,
     fan_min_purchases: int = 3,
     lost_after_days: int | None = None,
+    parties: ibis.Table | None = None,
 ) -> ibis.Table:
     """One row per customer with status and figures at ``as_of`` (see the module docstring)."""
     lost_after_days = _check_parameters(cycle_days, fan_min_purchases, lost_after_days)
@@ -153,7 +158,7 @@ def lifecycle_expr(
         (episode_purchase_days >= fan_min_purchases, "fan"),
         else_="novice",
     )
-    return c.select(
+    result = c.select(
         customer_id=c.customer_id,
         status=status,
         purchase_days=c.purchase_days.cast(dt.int64),
@@ -166,6 +171,26 @@ def lifecycle_expr(
         else c.monetary.round(2).cast(MONEY),
         won_back=c.episodes > 1,
     )
+    if parties is None:
+        return result
+    in_base = parties.filter(parties.recorded_on.isnull() | (parties.recorded_on <= as_of_day))
+    without_rows = in_base.anti_join(result, "customer_id")
+    no_date = ibis.null(dt.date)
+    return ibis.union(
+        result,
+        without_rows.select(
+            customer_id=without_rows.customer_id.cast(dt.string),
+            status=without_rows.pre_status.cast(dt.string),
+            purchase_days=ibis.literal(0, type=dt.int64),
+            episode_purchase_days=ibis.literal(0, type=dt.int64),
+            first_purchase=no_date,
+            last_purchase=no_date,
+            recency_days=ibis.null(dt.int64),
+            monetary=ibis.literal(Decimal("0.00"), type=MONEY),
+            won_back=ibis.literal(False),
+        ),
+        distinct=False,
+    )
 
 
 def lifecycle_table(
@@ -177,6 +202,7 @@ def lifecycle_table(
     lost_after_days: int | None = None,
     backend: ibis.BaseBackend | None = None,
     ordered: bool = True,
+    parties: ibis.Table | pa.Table | None = None,
 ) -> pa.Table:
     """Execute :func:`lifecycle_expr` (DuckDB in-process unless ``backend`` is given) into Arrow.
 
@@ -189,6 +215,7 @@ def lifecycle_table(
         cycle_days=cycle_days,
         fan_min_purchases=fan_min_purchases,
         lost_after_days=lost_after_days,
+        parties=ibis.memtable(parties) if isinstance(parties, pa.Table) else parties,
     )
     if ordered:
         expr = expr.order_by("customer_id")

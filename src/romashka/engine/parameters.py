@@ -54,32 +54,43 @@ def lifecycle_and_history_tables(
     as_of: date,
     defaults: RuleParameters,
     parameters: pa.Table | None = None,
+    parties: pa.Table | None = None,
     backend: ibis.BaseBackend | None = None,
 ) -> tuple[pa.Table, pa.Table]:
     """(current statuses, status changes) as :func:`lifecycle_table` and :func:`history_table` give
-    them, each customer under its own parameters (unordered)."""
+    them, each customer under its own parameters (unordered); ``parties`` as they take it."""
     backend = backend or ibis.duckdb.connect()
     table = ibis.memtable(purchases)
+    party_table = ibis.memtable(parties) if parties is not None else None
     groups = _resolved(parameters, defaults) if parameters is not None and parameters.num_rows else {}
     groups.pop(defaults, None)  # customers whose override equals the defaults stay in the default part
-    parts: list[tuple[RuleParameters, ibis.Table]] = []
+    # Each part: its customers' purchases and, where given, the same customers' parties.
+    parts: list[tuple[RuleParameters, ibis.Table, ibis.Table | None]] = []
     if not groups:
-        parts.append((defaults, table))
+        parts.append((defaults, table, party_table))
     else:
-        ids = table.customer_id.cast(dt.string)
         listed: list = []
+
+        def part(customers, *, inside: bool):
+            def keep(of: ibis.Table) -> ibis.Table:
+                member = of.customer_id.cast(dt.string).isin(customers)
+                return of.filter(member if inside else ~member)
+
+            return keep(table), keep(party_table) if party_table is not None else None
+
         for rules, customers in groups.items():
-            parts.append((rules, table.filter(ids.isin(customers))))
+            parts.append((rules, *part(customers, inside=True)))
             listed.extend(customers)
-        parts.append((defaults, table.filter(~ids.isin(listed))))
+        parts.append((defaults, *part(listed, inside=False)))
     current, history = [], []
-    for rules, part in parts:
+    for rules, purchases_part, parties_part in parts:
         options = dict(
             as_of=as_of,
             cycle_days=rules.cycle_days,
             fan_min_purchases=rules.fan_min_purchases,
             lost_after_days=rules.lost_after_days,
+            parties=parties_part,
         )
-        current.append(backend.to_pyarrow(lifecycle_expr(part, **options)))
-        history.append(backend.to_pyarrow(history_expr(part, **options)))
+        current.append(backend.to_pyarrow(lifecycle_expr(purchases_part, **options)))
+        history.append(backend.to_pyarrow(history_expr(purchases_part, **options)))
     return pa.concat_tables(current), pa.concat_tables(history)

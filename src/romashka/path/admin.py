@@ -11,6 +11,7 @@ from romashka.path.models import (
     StatusEvent,
     StatusRefresh,
     StatusSnapshot,
+    TargetProfile,
 )
 
 
@@ -115,3 +116,10 @@ class CycleOverrideAdmin(admin.ModelAdmin):
                     "overdue_factor", "organisation"]
     list_filter = ["organisation"]
     list_select_related = ["location", "organisation"]
+
+
+@admin.register(TargetProfile)
+class TargetProfileAdmin(admin.ModelAdmin):
+    list_display = ["name", "form", "cities", "gender", "age_min", "age_max", "acquisition_channels", "is_active"]
+    list_filter = ["is_active", "form", "organisation"]
+    search_fields = ["name", "cities", "acquisition_channels"]

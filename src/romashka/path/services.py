@@ -16,15 +16,16 @@ from zoneinfo import ZoneInfo
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connection, transaction
+from django.db.models import Exists, OuterRef
 from django.utils import timezone
 
 from romashka.core.access import Capability, clients_visible, locations_visible, organisation_of, require
 from romashka.core.bulk import bulk_insert
 from romashka.core.choices import PartyKind
 from romashka.core.errors import NotFoundInScope
-from romashka.core.models import Organisation, Party
+from romashka.core.models import Channel, Organisation, Party
 from romashka.path.choices import Status
-from romashka.path.models import ImportBatch, Purchase, StatusEvent, StatusSnapshot
+from romashka.path.models import ImportBatch, Purchase, StatusEvent, StatusSnapshot, TargetProfile
 
 API_SOURCE = "api"
 KOPECK = Decimal("0.01")
@@ -294,6 +295,39 @@ def _purchase_columns(organisation_id: int):
     return pa.table({"customer_id": party_ids, "purchased_at": days, "amount": amount})
 
 
+def _party_columns(organisation: Organisation):
+    """The guests of the base as the engine reads parties (romashka.engine.prospects.PARTY_COLUMNS), as Arrow."""
+    import pyarrow as pa
+
+    zone = ZoneInfo(organisation.time_zone)
+    contacts = Channel.objects.filter(party=OuterRef("pk"))
+    rows = (
+        Party.objects.filter(organisation=organisation, roles__kind=PartyKind.GUEST)
+        .annotate(has_contact=Exists(contacts))
+        .values_list("pk", "created_at", "has_contact", "form", "city", "gender", "birthday", "acquisition_channel")
+    )
+    columns: list[list] = [[] for _ in range(8)]
+    for row in rows.iterator(chunk_size=10_000):
+        for index, value in enumerate(row):
+            columns[index].append(value.astimezone(zone).date() if index == 1 else value)
+    types = [pa.int64(), pa.date32(), pa.bool_(), pa.string(), pa.string(), pa.string(), pa.date32(), pa.string()]
+    names = ["customer_id", "recorded_on", "has_contact", "form", "city", "gender", "birthday", "acquisition_channel"]
+    return pa.table({name: pa.array(values, kind) for name, values, kind in zip(names, columns, types, strict=True)})
+
+
+def _target_profiles(organisation: Organisation) -> list:
+    from romashka.engine.prospects import TargetProfile as Profile
+
+    def listed(text: str) -> tuple[str, ...]:
+        return tuple(part.strip() for part in text.split(",") if part.strip())
+
+    return [
+        Profile(form=p.form, cities=listed(p.cities), gender=p.gender, age_min=p.age_min, age_max=p.age_max,
+                acquisition_channels=listed(p.acquisition_channels))
+        for p in TargetProfile.objects.filter(organisation=organisation, is_active=True)
+    ]
+
+
 def _text(column) -> list:
     """An Arrow date, decimal or number column as the text bulk_insert hands to the database (None stays)."""
     import pyarrow as pa
@@ -311,7 +345,9 @@ def status_refresh(*, organisation: Organisation, as_of: date, progress: Progres
 
     Rules: the default rule set with the organisation's purchase cycle (fan from 3 purchase days, lost
     after 3 cycles), or a client's override of its home location or most frequent category
-    (`cycle_services.client_rules`); beside the status, each client's personal rhythm and overdue flag. Guests with no purchase at all are leads since the day they were recorded.
+    (`cycle_services.client_rules`); beside the status, each client's personal rhythm and overdue flag.
+    Guests recorded before their first purchase day (or who never bought) are leads, or prospects when
+    they have no contact and match an active target profile, from the day they were recorded.
     Returns the counts per status of the snapshot, the number of events and the seconds it took.
     """
     import ibis
@@ -322,6 +358,7 @@ def status_refresh(*, organisation: Organisation, as_of: date, progress: Progres
     from romashka.engine.cycle import rhythm_table
     from romashka.engine.history import history_table
     from romashka.engine.parameters import RuleParameters, lifecycle_and_history_tables
+    from romashka.engine.prospects import pre_purchase_expr
     from romashka.path.cycle_services import client_rules
 
     progress = progress or _no_progress
@@ -337,13 +374,17 @@ def status_refresh(*, organisation: Organisation, as_of: date, progress: Progres
     progress("statuses", 1, 4)
     backend = ibis.duckdb.connect()
     rules = client_rules(organisation=organisation)
+    parties = backend.to_pyarrow(
+        pre_purchase_expr(ibis.memtable(_party_columns(organisation)), profiles=_target_profiles(organisation),
+                          as_of=as_of)
+    )
     if rules.parameters is None:
-        current = lifecycle_table(purchases, backend=backend, ordered=False, **parameters)
-        events = history_table(purchases, backend=backend, ordered=False, **parameters)
+        current = lifecycle_table(purchases, backend=backend, ordered=False, parties=parties, **parameters)
+        events = history_table(purchases, backend=backend, ordered=False, parties=parties, **parameters)
     else:  # overrides of a location or category: each client under its own cycle
         current, events = lifecycle_and_history_tables(
             purchases, as_of=as_of, defaults=RuleParameters(cycle_days, FAN_MIN_PURCHASES, 3 * cycle_days),
-            parameters=rules.parameters, backend=backend,
+            parameters=rules.parameters, parties=parties, backend=backend,
         )
     rhythm = rhythm_table(purchases, as_of=as_of, factors=rules.factors, backend=backend)
     rhythm_by_party = dict(
@@ -360,22 +401,7 @@ def status_refresh(*, organisation: Organisation, as_of: date, progress: Progres
 
     computed_at = time.perf_counter()
     progress("writing", 2, 4)
-    zone = ZoneInfo(organisation.time_zone)
     party_ids = pc.cast(current["customer_id"], pa.int64()).to_pylist()
-    known = set(party_ids)
-    # Guests never seen in purchases: leads since the day they were recorded (if that is not after as_of).
-    lead_rows: list[tuple] = []
-    lead_since: dict[int, date | None] = {}
-    guests = Party.objects.filter(organisation=organisation, roles__kind=PartyKind.GUEST).values_list(
-        "pk", "created_at"
-    )
-    for party_id, created_at in guests.iterator(chunk_size=10_000):
-        if party_id in known:
-            continue
-        recorded_on = created_at.astimezone(zone).date()
-        lead_since[party_id] = recorded_on if recorded_on <= as_of else None
-        if recorded_on <= as_of:
-            lead_rows.append((organisation.pk, party_id, recorded_on.isoformat(), None, Status.LEAD.value, False))
 
     as_of_text = as_of.isoformat()
     snapshot_rows = [
@@ -394,11 +420,6 @@ def status_refresh(*, organisation: Organisation, as_of: date, progress: Progres
             (since_by_party.get(party_id) for party_id in party_ids),
             strict=True,
         )
-    ]
-    snapshot_rows += [
-        (organisation.pk, party_id, Status.LEAD.value, False, 0, 0, None, None, None, "0.00", as_of_text,
-         since.isoformat() if since else None, None, False)
-        for party_id, since in lead_since.items()
     ]
     event_rows = zip(
         (organisation.pk for _ in range(events.num_rows)),
@@ -421,9 +442,6 @@ def status_refresh(*, organisation: Organisation, as_of: date, progress: Progres
         )
         events_written = bulk_insert(
             StatusEvent, ["organisation", "party", "changed_on", "from_status", "to_status", "won_back"], event_rows
-        )
-        events_written += bulk_insert(
-            StatusEvent, ["organisation", "party", "changed_on", "from_status", "to_status", "won_back"], lead_rows
         )
     with connection.cursor() as cursor:  # fresh statistics, so the planner probes the new indexes
         for model in (StatusEvent, StatusSnapshot):
