@@ -12,6 +12,7 @@ def test_openapi_lists_every_path_with_its_methods(client):
         "/api/parties/{party_id}": {"get"},
         "/api/purchases": {"get", "post"},
         "/api/purchases/bulk": {"post"},
+        "/api/statuses": {"get"},
         "/api/statuses/counts": {"get"},
         "/api/statuses/transitions": {"get"},
         "/api/parties/{party_id}/status": {"get"},

@@ -304,6 +304,23 @@ def test_partner_gets_404_for_another_partners_location_and_client(signed_in):
 # --- exports -------------------------------------------------------------------------------------------------
 
 
+def test_overdue_filter_lists_clients_past_their_own_rhythm_and_the_export_follows_it(signed_in):
+    client = signed_in("owner")
+    overdue = StatusSnapshot.objects.filter(status=Status.FAN, overdue=True)
+    assert overdue.exists(), "the demo has fans past their own rhythm"
+
+    response = client.get("/path/fan/?overdue=yes")
+
+    assert listed_client_ids(response) == set(
+        overdue.order_by("-status_since", "party_id").values_list("party_id", flat=True)[:50]
+    )
+    assert 'data-testid="overdue"' in response.content.decode()
+    exported = csv_rows(client.get("/path/fan/export.csv?overdue=yes"))
+    assert {int(row[0]) for row in exported[1:]} == set(overdue.values_list("party_id", flat=True))
+    not_overdue = client.get("/path/fan/?overdue=no")
+    assert listed_client_ids(not_overdue).isdisjoint(set(overdue.values_list("party_id", flat=True)))
+
+
 def test_csv_export_holds_every_client_of_the_list(signed_in):
     response = signed_in("owner").get("/path/dormant/export.csv")
 
@@ -367,3 +384,15 @@ def test_client_card_shows_the_status_since_and_the_timeline(signed_in):
     for event in events:
         assert f"{event.changed_on:%d.%m.%Y}" in timeline
     assert "Чеки" in page  # the existing sections stay
+
+
+def test_client_card_shows_the_personal_rhythm_beside_the_status(signed_in):
+    snapshot = StatusSnapshot.objects.filter(overdue=True, rhythm_days__isnull=False).order_by("party_id").first()
+
+    page = html(signed_in("owner").get(f"/clients/{snapshot.party_id}/"))
+
+    status = re.search(r'data-testid="client-status">(.*?)</p>', page, re.S).group(1)
+    assert f"chip big status-{snapshot.status}" in status  # the status stays; the rhythm stands beside it
+    rhythm = re.search(r'data-testid="client-rhythm">(.*?)</span></span>', status, re.S).group(1)
+    assert f"{snapshot.rhythm_days}".replace(".", ",") in rhythm
+    assert "просрочил покупку" in rhythm

@@ -147,3 +147,44 @@ def test_the_statuses_are_in_the_openapi_document():
     for path in ("/api/statuses/counts", "/api/statuses/transitions", "/api/parties/{party_id}/status",
                  "/api/statuses/refresh"):
         assert path in paths
+
+
+def test_the_status_list_is_paginated_and_filtered_like_the_page():
+    api = Api("owner")
+    fans = StatusSnapshot.objects.filter(status="fan")
+    body = api.get("/statuses", status="fan", limit=5, offset=0).json()
+    assert body["count"] == fans.count() > 5 and len(body["items"]) == 5
+    first = body["items"][0]
+    assert {"party_id", "name", "location_id", "status", "status_since", "monetary", "overdue", "rhythm_days"} <= set(first)
+    assert {item["status"] for item in body["items"]} == {"fan"}
+    assert isinstance(first["monetary"], str)
+    second = api.get("/statuses", status="fan", limit=5, offset=5).json()
+    assert not {i["party_id"] for i in body["items"]} & {i["party_id"] for i in second["items"]}
+    # Newest in the status first, as on the page.
+    since = [item["status_since"] for item in body["items"] + second["items"]]
+    assert since == sorted(since, reverse=True)
+
+    overdue = api.get("/statuses", overdue="true", limit=500).json()
+    assert overdue["count"] == StatusSnapshot.objects.filter(overdue=True).count() > 0
+    assert all(item["overdue"] for item in overdue["items"])
+    location_id = first["location_id"]
+    at_location = api.get("/statuses", status="fan", location_id=location_id, limit=500).json()
+    assert at_location["count"] == fans.filter(party__home_location_id=location_id).count()
+    assert {item["location_id"] for item in at_location["items"]} == {location_id}
+    everyone = api.get("/statuses", limit=1).json()
+    assert everyone["count"] == StatusSnapshot.objects.count()
+
+
+def test_the_status_list_refuses_an_unknown_status_and_keeps_a_partner_to_its_own_clients():
+    error = error_of(Api("owner").get("/statuses", status="sleeping"), 422, "invalid")
+    assert error["fields"][0]["field"] == "status"
+    membership = Membership.objects.get(user__username="partner")
+    partner = Api("partner")
+    body = partner.get("/statuses", limit=500).json()
+    own = StatusSnapshot.objects.filter(party__home_location__partner_id=membership.partner_id)
+    assert body["count"] == own.count() > 0
+    assert {item["party_id"] for item in body["items"]} <= set(own.values_list("party_id", flat=True))
+    foreign = StatusSnapshot.objects.exclude(party__home_location__partner_id=membership.partner_id).exclude(
+        party__home_location=None).values_list("party__home_location_id", flat=True).first()
+    error_of(partner.get("/statuses", location_id=foreign), 404, "not_found")
+    error_of(Api(None).get("/statuses"), 401, "unauthorised")

@@ -7,6 +7,7 @@ from decimal import Decimal
 from typing import Annotated
 
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db.models import F
 from ninja import Field, Query, Router, Schema, Status
 from ninja.pagination import paginate
 from pydantic import PlainSerializer
@@ -196,6 +197,19 @@ class ClientStatusOut(Schema):
     history: list[StatusEventOut] = Field(description="Every change, oldest first.")
 
 
+class StatusListQuery(Schema):
+    status: PathStatus | None = Field(None, description="Only clients with this status; all when not given.")
+    location_id: int | None = Field(None, description="The clients' home location; 404 when it is not yours.")
+    won_back: bool | None = Field(None, description="true: only clients who came back after being lost.")
+    overdue: bool | None = Field(None, description="true: only clients past their own rhythm (see overdue).")
+
+
+class StatusListItemOut(StatusSnapshotOut):
+    party_id: int
+    name: str
+    location_id: int | None = Field(description="The client's home location.")
+
+
 class RefreshIn(Schema):
     as_of: date | None = Field(None, description="Date of the statuses; today in the organisation's time zone when not given.")
 
@@ -231,6 +245,16 @@ def status_counts(request, query: Query[StatusCountsQuery]):
 def status_transitions(request, query: Query[TransitionsQuery]):
     """Your clients by status on date_from and on date_to: "of last quarter's fans, how many fell asleep"."""
     return selectors.transition_matrix(user=request.auth, date_from=query.date_from, date_to=query.date_to)
+
+
+@router.get("/statuses", response={200: list[StatusListItemOut], **ONE_ERRORS}, tags=["statuses"])
+@paginate(Page)
+def status_list(request, query: Query[StatusListQuery]):
+    """Your clients with their status and figures at the last refresh, newest in their status first."""
+    filters = query.dict()
+    status = filters.pop("status")
+    snapshots = selectors.status_list(user=request.auth, status=status.value if status else None, **filters)
+    return snapshots.annotate(name=F("party__name"), location_id=F("party__home_location_id"))
 
 
 @router.get("/parties/{party_id}/status", response={200: ClientStatusOut, **ONE_ERRORS}, tags=["statuses"])

@@ -295,14 +295,24 @@ def transition_rates_by_month(
 
 
 def status_list(
-    *, user, status: str, location_id: int | None = None, won_back: bool | None = None
+    *,
+    user,
+    status: str | None,
+    location_id: int | None = None,
+    won_back: bool | None = None,
+    overdue: bool | None = None,
 ) -> QuerySet[StatusSnapshot]:
-    """The user's clients with a status at the last refresh, newest in the status first; a foreign location is a 404."""
-    snapshots = StatusSnapshot.objects.filter(
-        party_id__in=clients_visible(user).values("pk"), status=status
-    ).select_related("party", "party__home_location")
+    """The user's clients at the last refresh, with a status (None: any), newest in the status first.
+
+    A location outside the user's scope is a 404; `overdue` keeps clients past (or within) their own rhythm.
+    """
+    snapshots = StatusSnapshot.objects.filter(party_id__in=clients_visible(user).values("pk"))
+    if status is not None:
+        snapshots = snapshots.filter(status=status)
     if location_id is not None:
         snapshots = snapshots.filter(party__home_location=access_location(user, location_id))
     if won_back is not None:
         snapshots = snapshots.filter(won_back=won_back)
-    return snapshots.order_by("-status_since", "party_id")
+    if overdue is not None:
+        snapshots = snapshots.filter(overdue=overdue)
+    return snapshots.select_related("party", "party__home_location").order_by("-status_since", "party_id")

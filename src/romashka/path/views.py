@@ -174,8 +174,12 @@ def _status_or_404(status: str) -> Status:
 
 def _list_filters(request: HttpRequest) -> dict:
     location = request.GET.get("location", "")
-    won_back = {"yes": True, "no": False}.get(request.GET.get("won_back", ""))
-    return {"location_id": int(location) if location.isdigit() else None, "won_back": won_back}
+    yes_no = {"yes": True, "no": False}
+    return {
+        "location_id": int(location) if location.isdigit() else None,
+        "won_back": yes_no.get(request.GET.get("won_back", "")),
+        "overdue": yes_no.get(request.GET.get("overdue", "")),
+    }
 
 
 def _querystring(request: HttpRequest) -> str:
@@ -195,6 +199,7 @@ def status_clients(request: HttpRequest, status: str) -> HttpResponse:
         "status": chosen, "statuses": list(Status), "page": page,
         "locations": access.locations_visible(request.user).order_by("name"),
         "location": request.GET.get("location", ""), "won_back": request.GET.get("won_back", ""),
+        "overdue": request.GET.get("overdue", ""),
         "querystring": _querystring(request), "can_export": scope.can(Capability.EXPORT),
     })
 
