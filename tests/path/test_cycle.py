@@ -9,7 +9,9 @@ import pyarrow as pa
 import pytest
 from django.conf import settings
 from django.contrib.auth import get_user_model
+from django.core.cache import cache
 from django.test import Client
+from django.utils import timezone
 
 from romashka.core.models import Organisation, Party
 from romashka.core.services import api_token_create
@@ -211,3 +213,22 @@ def test_the_error_reads_in_russian_by_default(login):
     response = russian.post("/path/cycle/", {"cycle_days": "5000"})
     assert response.status_code == 400
     assert "Цикл покупок должен быть от 1 до 3650 дней; получено 5000." in response.content.decode()
+
+
+def test_the_gap_distribution_is_read_once_until_purchases_change(client, login, monkeypatch):
+    from romashka.path import cycle_selectors
+
+    cache.clear()  # other tests may have cached this very data
+    reads = []
+    real = cycle_selectors._purchase_day_columns
+    monkeypatch.setattr(cycle_selectors, "_purchase_day_columns", lambda org_id: reads.append(org_id) or real(org_id))
+    login(client, "owner")
+    first, second = client.get("/path/cycle/"), client.get("/path/cycle/")
+    assert first.status_code == second.status_code == 200
+    assert first.context["suggestion"] == second.context["suggestion"]
+    assert len(reads) == 1
+    party = Purchase.objects.order_by("pk").first().party
+    Purchase.objects.create(organisation=party.organisation, party=party, occurred_at=timezone.now(),
+                            purchased_on=timezone.localdate(), amount="150.00", receipt_ref="cache-test")
+    assert client.get("/path/cycle/").status_code == 200
+    assert len(reads) == 2

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+from django.core.cache import cache
 from django.db import connection
 
 from romashka.core.access import Capability, organisation_of, require
 from romashka.core.models import Location
 from romashka.path.cycle_services import CYCLE_MAX, CYCLE_MIN
 from romashka.path.models import CycleOverride, Purchase
+from romashka.path.refresh import data_version
+
+CACHE_SECONDS = 24 * 3600
 
 
 def _purchase_day_columns(organisation_id: int):
@@ -43,7 +47,12 @@ def purchase_cycle_overview(*, user) -> dict:
 
     require(user, Capability.SET_PURCHASE_CYCLE)
     organisation = organisation_of(user)
-    suggestion = cycle_suggestion(_purchase_day_columns(organisation.pk))
+    # Reading every purchase takes seconds on a million of them; the gaps only change with new data.
+    key = f"purchase-cycle:{organisation.pk}:{data_version(organisation=organisation)}"
+    suggestion = cache.get(key)
+    if suggestion is None:
+        suggestion = cycle_suggestion(_purchase_day_columns(organisation.pk))
+        cache.set(key, suggestion, CACHE_SECONDS)
     names = {
         str(pk): name
         for pk, name in Location.objects.filter(organisation=organisation).values_list("pk", "name")

@@ -19,8 +19,8 @@ from romashka.path.models import Purchase, StatusRefresh
 log = logging.getLogger(__name__)
 
 
-def data_version(*, organisation: Organisation) -> str:
-    """Changes when purchases or parties are added or deleted."""
+def data_version(*, organisation: Organisation | int) -> str:
+    """Changes when purchases or parties are added or deleted: the key of figures cached until the data changes."""
     purchases = Purchase.objects.filter(organisation=organisation).aggregate(n=Count("id"), m=Max("id"))
     parties = Party.objects.filter(organisation=organisation).aggregate(n=Count("id"), m=Max("id"))
     return f"{purchases['n']}.{purchases['m']}:{parties['n']}.{parties['m']}"

@@ -14,6 +14,7 @@ from romashka.core.access import Capability, Scope, in_scope
 from romashka.core.choices import PartyKind
 from romashka.core.models import Employee, Location, Organisation, Party
 from romashka.path.models import Purchase
+from romashka.path.refresh import data_version
 
 
 @dataclass
@@ -31,17 +32,11 @@ class Dashboard:
     staff_left_last_year: int = 0
 
 
-def _data_version(scope: Scope) -> str:
-    """Changes whenever purchases or guests are added or deleted, so cached figures never go stale."""
-    purchases = Purchase.objects.filter(organisation_id=scope.organisation_id).aggregate(n=Count("id"), m=Max("id"))
-    parties = Party.objects.filter(organisation_id=scope.organisation_id).aggregate(n=Count("id"), m=Max("id"))
-    return f"{purchases['n']}.{purchases['m']}:{parties['n']}.{parties['m']}"
-
-
 def dashboard(*, scope: Scope, today: date) -> Dashboard:
     """The home dashboard's figures for the scope; cached until the data changes."""
     locations_key = "all" if scope.location_ids is None else ",".join(map(str, sorted(scope.location_ids)))
-    key = f"dashboard:{scope.organisation_id}:{scope.role}:{locations_key}:{today}:{_data_version(scope)}"
+    version = data_version(organisation=scope.organisation_id)
+    key = f"dashboard:{scope.organisation_id}:{scope.role}:{locations_key}:{today}:{version}"
     board = cache.get(key)
     if board is None:
         board = _dashboard(scope=scope, today=today)
