@@ -253,6 +253,95 @@ def refresh(
         console.print(table)
 
 
+class ImportKindName(StrEnum):
+    purchases = "purchases"
+    clients = "clients"
+    employees = "employees"
+    supplier_orders = "supplier-orders"
+
+
+@app.command("import")
+def import_file(
+    file: Annotated[str, typer.Argument(help="CSV/TSV/TXT (UTF-8 or Windows-1251), XLSX or Parquet")],
+    kind: Annotated[ImportKindName | None, typer.Option(help="What the file holds (default: recognised from the headers)")] = None,
+    map_: Annotated[list[str] | None, typer.Option("--map", help='A column by its header: role="Header", e.g. customer_id="Номер карты" (repeatable)')] = None,
+    encoding: Annotated[str | None, typer.Option(help="utf-8, cp1251, utf-16 … (default: detected)")] = None,
+    delimiter: Annotated[str | None, typer.Option(help="; , tab or | (default: detected)")] = None,
+    date_format: Annotated[str | None, typer.Option(help="Dates in this strftime format first, e.g. %m/%d/%Y")] = None,
+    source: Annotated[str, typer.Option(help="Name of the system the file comes from; re-imports from it add nothing twice")] = "import",
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Read and check everything, write nothing")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object with the figures")] = False,
+    rejected_out: Annotated[str | None, typer.Option(help="Write the rejected rows (row, column, value, reason) to this CSV")] = None,
+    refresh_statuses: Annotated[bool, typer.Option("--refresh/--no-refresh", help="Refresh the client's path after the import")] = True,
+) -> None:
+    """Import purchases, clients, employees or supplier orders from a file: all or nothing, re-import adds nothing."""
+    import json
+
+    mapping: dict[str, str] = {}
+    for item in map_ or []:
+        role, sep, header = item.partition("=")
+        if not sep or not role.strip():
+            err.print(f'[red]--map {escape(item)!r} is not role="Header".[/red] E.g. --map customer_id="Номер карты"')
+            raise typer.Exit(2)
+        mapping[role.strip()] = header.strip().strip('"')
+    _django()
+    from romashka.core.models import Organisation
+    from romashka.imports.services import ImportOptions, file_import
+    from romashka.ingest.readers import IngestError
+
+    organisation = Organisation.objects.order_by("pk").first()
+    if organisation is None and not dry_run:
+        organisation = Organisation.objects.create(name="Romashka")
+        err.print("No organisation yet: created «Romashka» (rename it in the settings).")
+    elif organisation is None:
+        organisation = Organisation(name="Romashka")
+    options = ImportOptions(kind=kind.value if kind else None, mapping=mapping or None, encoding=encoding,
+                            delimiter=delimiter, date_format=date_format, source=source)
+    labels = {"reading": "reading the file", "checking": "checking", "clients": "clients", "channels": "contacts",
+              "purchases": "purchases", "statuses": "refreshing statuses", "done": "done"}
+    started = time.perf_counter()
+    try:
+        with Progress(TextColumn("{task.description}"), BarColumn(), TextColumn("{task.completed:,}/{task.total:,}"),
+                      TimeElapsedColumn(), console=err, transient=True) as bar:
+            task = bar.add_task("reading the file", total=1)
+
+            def progress(stage: str, done: int, total: int) -> None:
+                bar.update(task, description=labels.get(stage, stage), completed=done, total=max(total, 1))
+
+            result = file_import(organisation=organisation, path=file, options=options, dry_run=dry_run,
+                                 rejected_out=rejected_out, max_bytes=None, refresh=refresh_statuses,
+                                 progress=progress)
+    except IngestError as error:
+        err.print(f"[red]{escape(str(error))}[/red] Nothing was imported.", soft_wrap=True)
+        raise typer.Exit(1) from None
+    except OSError as error:
+        err.print(f"[red]{escape(str(error))}[/red] Nothing was imported.", soft_wrap=True)
+        raise typer.Exit(1) from None
+    kind_done = result.pop("kind")
+    if as_json:
+        sys.stdout.write(json.dumps(result, ensure_ascii=False) + "\n")
+        return
+    elapsed = time.perf_counter() - started
+    title = f"{file}: {kind_done}, {'checked (dry run, nothing written)' if dry_run else 'imported'} in {elapsed:.1f} s"
+    console.print(escape(title), soft_wrap=True)
+    table = Table(show_header=False)
+    table.add_column("")
+    table.add_column("", justify="right")
+    for key, value in result.items():
+        if key == "rejected_by_reason":
+            for reason, count in value.items():
+                table.add_row(f"  rejected: {reason}", f"{count:,}")
+        elif isinstance(value, int) and key != "batch":
+            table.add_row(key.replace("_", " "), f"{value:,}")
+        else:
+            table.add_row(key.replace("_", " "), str(value))
+    console.print(table)
+    if result["rejected"] and rejected_out:
+        console.print(f"Rejected rows with their reasons: {escape(rejected_out)}")
+    elif result["rejected"]:
+        console.print("See the rejected rows with --rejected-out rejected.csv")
+
+
 @app.command()
 def lifecycle(
     purchases: Annotated[str, typer.Argument(help="Purchases file: CSV, XLSX or Parquet (customer, date, amount)")],

@@ -9,5 +9,6 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/", api.urls),
     path("i18n/", include("django.conf.urls.i18n")),
+    path("data/import/", include("romashka.imports.urls")),
     path("", include("romashka.web.urls")),
 ]

@@ -253,7 +253,8 @@ def _locations(parsed: ParsedFile, organisation: Organisation) -> None:
     keys: list[str] = []
     ids: list[int] = []
     seen: set[str] = set()
-    rows = list(Location.objects.filter(organisation=organisation).values_list("code", "name", "pk"))
+    rows = (list(Location.objects.filter(organisation=organisation).values_list("code", "name", "pk"))
+            if organisation.pk else [])
     for index in (0, 1):
         for row in rows:
             key = " ".join(str(row[index]).casefold().split())
@@ -586,3 +587,74 @@ WRITERS: dict[str, type[_Writer]] = {
 }
 
 __all__ = ["ImportOptions", "IngestError", "file_import", "reason_labels"]
+
+
+# --- the upload page's jobs and saved mappings ----------------------------------------------------
+
+KIND_CAPABILITIES = {
+    "purchases": ("create_purchases",),
+    "clients": ("create_clients",),
+    "employees": ("manage_settings",),
+    "supplier-orders": ("create_purchases", "view_partners"),
+}
+
+
+def may_import(user, kind: str | None = None) -> bool:
+    """Whether the user's role may import this kind (None: any kind) — the capabilities of the access layer."""
+    from romashka.core.access import Capability, user_can
+
+    kinds = [kind] if kind else list(KIND_CAPABILITIES)
+    return any(all(user_can(user, Capability(name)) for name in KIND_CAPABILITIES[k]) for k in kinds)
+
+
+def import_job_create(*, user, upload, kind: str, source: str):
+    """Stores an uploaded file and its job (state uploaded); PermissionDenied when the role may not import."""
+    import uuid
+
+    from django.core.exceptions import PermissionDenied
+
+    from romashka.core.access import organisation_of
+    from romashka.imports.jobs import job_folder
+    from romashka.imports.models import ImportJob
+
+    if not may_import(user, kind or None):
+        raise PermissionDenied("the role may not import this kind of data")
+    name = Path(upload.name).name[:300] or "upload"
+    folder = job_folder(f"upload-{uuid.uuid4().hex}")
+    folder.mkdir(parents=True, exist_ok=True)
+    stored = folder / name
+    with stored.open("wb") as handle:
+        for chunk in upload.chunks():
+            handle.write(chunk)
+    organisation = organisation_of(user)
+    saved = saved_mapping_for(organisation=organisation, source=source, kind=kind)
+    return ImportJob.objects.create(
+        organisation=organisation, created_by=user, kind=kind, source=(source or DEFAULT_SOURCE).strip()[:100],
+        filename=name, stored_path=str(stored), size_bytes=stored.stat().st_size,
+        options=saved or {},
+    )
+
+
+def saved_mapping_for(*, organisation: Organisation, source: str, kind: str | None) -> dict | None:
+    """The options saved for this source and kind ({"mapping": …, "encoding": …}), or None."""
+    from romashka.imports.models import SavedMapping
+
+    if not kind:
+        return None
+    saved = SavedMapping.objects.filter(organisation=organisation, source=(source or DEFAULT_SOURCE).strip(),
+                                        kind=kind).first()
+    return None if saved is None else {"mapping": saved.mapping, **(saved.options or {})}
+
+
+def saved_mapping_save(*, user, source: str, kind: str, mapping: dict, options: dict) -> None:
+    from django.core.exceptions import PermissionDenied
+
+    from romashka.core.access import organisation_of
+    from romashka.imports.models import SavedMapping
+
+    if not may_import(user, kind):
+        raise PermissionDenied("the role may not import this kind of data")
+    SavedMapping.objects.update_or_create(
+        organisation=organisation_of(user), source=source.strip()[:100], kind=kind,
+        defaults={"mapping": mapping, "options": options},
+    )

@@ -89,10 +89,16 @@ def amount_sql(column: str, kind: str = "VARCHAR") -> str:
             f"THEN replace(replace({signed}, '.', ''), ',', '.') ELSE replace({signed}, ',', '') END"
         )
         # Most files write plain numbers (12.50 or 12,50): those skip the cleaning, three times the cost.
-        plain = f"try_cast(replace({raw}, ',', '.') AS {AMOUNT_SQL_TYPE})"
-        full = f"CASE WHEN regexp_full_match({normalised}, '[-+]?[0-9]*\\.?[0-9]+') THEN try_cast({normalised} AS {AMOUNT_SQL_TYPE}) END"
+        plain = _kopecks_sql(f"replace({raw}, ',', '.')")
+        full = f"CASE WHEN regexp_full_match({normalised}, '[-+]?[0-9]*\\.?[0-9]+') THEN {_kopecks_sql(normalised)} END"
         value = f"coalesce({plain}, {full})"
     return f"(CASE WHEN abs({value}) < {AMOUNT_LIMIT} THEN {value} END)"
+
+
+def _kopecks_sql(text: str) -> str:
+    """The text as DECIMAL(18, 2) when it has at most two decimal places; 12,345 is no amount (12.345 or 12345?)."""
+    exact = f"try_cast({text} AS DECIMAL(30, 8))"
+    return f"CASE WHEN {exact} = round({exact}, 2) THEN CAST({exact} AS {AMOUNT_SQL_TYPE}) END"
 
 
 def datetime_sql(column: str, kind: str = "VARCHAR", *, time_zone: str = "Europe/Moscow",
