@@ -85,6 +85,7 @@ run: $(VENV)/.installed messages
 
 lint: $(VENV)/.installed-test
 	$(BIN)/ruff check src tests bench
+	$(BIN)/mypy
 
 # Tests never touch the developer's var/: each database run gets its own data directory under test-output/.
 define pytest_run
@@ -102,6 +103,7 @@ test-postgresql: $(VENV)/.installed-test chromium messages postgres
 # Both databases always run; the command fails when either failed, after the summary.
 test: $(VENV)/.installed-test chromium messages
 	$(BIN)/ruff check src tests bench
+	$(BIN)/mypy
 	SECRET_KEY=build-only ROMASHKA_DATA_DIR=$(CURDIR)/$(TEST_OUTPUT)/build env -u DATABASE_URL \
 		$(BIN)/romashka manage makemigrations --check --dry-run
 	status=0; \

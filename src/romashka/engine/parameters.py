@@ -82,15 +82,20 @@ def lifecycle_and_history_tables(
             parts.append((rules, *part(customers, inside=True)))
             listed.extend(customers)
         parts.append((defaults, *part(listed, inside=False)))
-    current, history = [], []
+    current: list[pa.Table] = []
+    history: list[pa.Table] = []
     for rules, purchases_part, parties_part in parts:
-        options = dict(
-            as_of=as_of,
-            cycle_days=rules.cycle_days,
-            fan_min_purchases=rules.fan_min_purchases,
-            lost_after_days=rules.lost_after_days,
-            parties=parties_part,
-        )
-        current.append(backend.to_pyarrow(lifecycle_expr(purchases_part, **options)))
-        history.append(backend.to_pyarrow(history_expr(purchases_part, **options)))
+        for expr, into in ((lifecycle_expr, current), (history_expr, history)):
+            into.append(
+                backend.to_pyarrow(
+                    expr(
+                        purchases_part,
+                        as_of=as_of,
+                        cycle_days=rules.cycle_days,
+                        fan_min_purchases=rules.fan_min_purchases,
+                        lost_after_days=rules.lost_after_days,
+                        parties=parties_part,
+                    )
+                )
+            )
     return pa.concat_tables(current), pa.concat_tables(history)
