@@ -196,3 +196,13 @@ def test_xlsx_without_recognisable_header(tmp_path):
     workbook.save(path)
     with pytest.raises(IngestError, match=r"no recognisable header.*Headers found: «Товар», «Количество»"):
         read_table(path, kind="purchases")
+
+
+def test_an_explicit_mapping_still_finds_the_header_below_a_title(tmp_path):
+    path = tmp_path / "p.csv"
+    path.write_text("Продажи за ноябрь\n\nКарта;Когда;Сумма\n0042;20.11.2026;100\n", encoding="utf-8")
+    with read_table(path, kind="purchases", mapping={"customer_id": "Карта", "occurred_at": "Когда"}) as parsed:
+        assert parsed.header_row == 3
+        assert accepted(parsed, "customer_id", "amount") == [("0042", Decimal("100.00"))]
+    with pytest.raises(IngestError, match="there is no column «Гость» for customer_id"):
+        read_table(path, kind="purchases", mapping={"customer_id": "Гость"})

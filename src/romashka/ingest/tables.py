@@ -344,6 +344,18 @@ def detect_kind(headers: Sequence[object], overrides: dict[str, str] | None = No
     return best
 
 
+def _header_kind(cells: Sequence[str], kind: str | None, overrides: dict[str, str] | None) -> str | None:
+    """The kind this row of cells is the header of (``kind`` when given), or None when it is not a header."""
+    candidate = kind or detect_kind(cells, overrides)
+    if candidate is None:
+        return None
+    try:
+        mapping = resolve_mapping(cells, candidate, overrides)
+    except IngestError:  # an explicit column not in this row: a title line above the header
+        return None
+    return None if _missing_roles(candidate, mapping) else candidate
+
+
 def _no_header_error(source: str, kind: str, headers: Sequence[object], mapping: dict[str, str]) -> IngestError:
     shown = ", ".join(f"«{h}»" for h in headers if h is not None and str(h).strip()) or "none"
     missing = _missing_roles(kind, mapping)
@@ -475,11 +487,8 @@ def _read_csv_raw(connection, path: Path, source: str, kind: str | None, overrid
     header_index, chosen_kind, headers = None, kind, []
     for index, line in non_blank[:HEADER_SEARCH_ROWS]:
         cells = [cell.strip().lstrip("\ufeff") for cell in _split(line, delimiter)]
-        candidate = kind or detect_kind(cells, overrides)
-        if candidate is None:
-            continue
-        mapping = resolve_mapping(cells, candidate, overrides)
-        if not _missing_roles(candidate, mapping):
+        candidate = _header_kind(cells, kind, overrides)
+        if candidate is not None:
             header_index, chosen_kind, headers = index, candidate, cells
             break
     if header_index is None:
@@ -586,10 +595,8 @@ def _read_excel_raw(connection, path: Path, source: str, kind: str | None, overr
         cells = [(_cell_text(cell) or "").strip() for cell in row]
         if not any(cells):
             continue
-        candidate = kind or detect_kind(cells, overrides)
-        if candidate is None:
-            continue
-        if not _missing_roles(candidate, resolve_mapping(cells, candidate, overrides)):
+        candidate = _header_kind(cells, kind, overrides)
+        if candidate is not None:
             header_index, chosen_kind, headers = index, candidate, cells
             break
     if header_index is None:
