@@ -56,6 +56,7 @@ INSTALLED_APPS = [
     "romashka.path",
     "romashka.chamomile",
     "romashka.imports",
+    "romashka.touches",
     "romashka.web",
 ]
 

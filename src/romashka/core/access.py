@@ -31,6 +31,9 @@ class Capability(StrEnum):
     MANAGE_SETTINGS = "manage_settings"
     REFRESH_STATUSES = "refresh_statuses"  # recompute status snapshots and events of the client's path
     SET_PURCHASE_CYCLE = "set_purchase_cycle"  # see the gap distribution and choose the purchase cycle
+    MANAGE_TOUCHES = "manage_touches"  # edit touch standards, see the control group and the outbox
+    VIEW_TEAM_TASKS = "view_team_tasks"  # the tasks of everyone at the visible locations
+    VIEW_UPLIFT = "view_uplift"  # what each touch standard brings against its control group
 
 
 C = Capability
@@ -38,19 +41,22 @@ ROLE_CAPABILITIES: dict[str, frozenset[Capability]] = {
     Role.OWNER: frozenset(Capability),
     Role.CRM_MANAGER: frozenset(
         {C.VIEW_DASHBOARD, C.VIEW_CLIENTS, C.VIEW_CONTACTS, C.VIEW_PURCHASES, C.CREATE_PURCHASES,
-         C.CREATE_CLIENTS, C.VIEW_PARTNERS, C.EXPORT, C.USE_API, C.REFRESH_STATUSES, C.SET_PURCHASE_CYCLE}
+         C.CREATE_CLIENTS, C.VIEW_PARTNERS, C.EXPORT, C.USE_API, C.REFRESH_STATUSES, C.SET_PURCHASE_CYCLE,
+         C.MANAGE_TOUCHES, C.VIEW_TEAM_TASKS, C.VIEW_UPLIFT}
     ),
     Role.LOCATION_MANAGER: frozenset(
-        {C.VIEW_DASHBOARD, C.VIEW_CLIENTS, C.VIEW_CONTACTS, C.VIEW_PURCHASES, C.VIEW_STAFF, C.EXPORT}
+        {C.VIEW_DASHBOARD, C.VIEW_CLIENTS, C.VIEW_CONTACTS, C.VIEW_PURCHASES, C.VIEW_STAFF, C.EXPORT,
+         C.VIEW_TEAM_TASKS}
     ),
     Role.EMPLOYEE: frozenset({C.VIEW_DASHBOARD, C.VIEW_CLIENTS, C.VIEW_CONTACTS, C.VIEW_PURCHASES}),
     Role.HR: frozenset({C.VIEW_DASHBOARD, C.VIEW_STAFF, C.VIEW_STAFF_PERSONAL, C.EXPORT}),
     Role.FRANCHISE_PARTNER: frozenset(
-        {C.VIEW_DASHBOARD, C.VIEW_CLIENTS, C.VIEW_CONTACTS, C.VIEW_PURCHASES, C.VIEW_STAFF, C.EXPORT, C.USE_API}
+        {C.VIEW_DASHBOARD, C.VIEW_CLIENTS, C.VIEW_CONTACTS, C.VIEW_PURCHASES, C.VIEW_STAFF, C.EXPORT, C.USE_API,
+         C.VIEW_TEAM_TASKS}
     ),
     Role.ANALYST: frozenset(
         {C.VIEW_DASHBOARD, C.VIEW_CLIENTS, C.VIEW_PURCHASES, C.CREATE_PURCHASES, C.CREATE_CLIENTS,
-         C.VIEW_PARTNERS, C.EXPORT, C.USE_API, C.REFRESH_STATUSES}
+         C.VIEW_PARTNERS, C.EXPORT, C.USE_API, C.REFRESH_STATUSES, C.VIEW_UPLIFT}
     ),
 }
 

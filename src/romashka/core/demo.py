@@ -292,6 +292,11 @@ def demo_network_create(
 
     progress("statuses", 0, 1)
     counts["status events"] = status_refresh_logged(organisation=org, as_of=until)["events"]
+    from romashka.touches.demo import demo_touches_create
+
+    progress("touches", 0, 1)
+    # The small demo (the tests' network) keeps its purchases exactly; larger ones get the planted effect.
+    counts.update(demo_touches_create(organisation=org, until=until, plant_effect=size != "small"))
     progress("statistics", 0, 1)
     refresh_planner_statistics()
     progress("done", 1, 1)
