@@ -186,8 +186,10 @@ def serve(
 
     if background_refresh:
         from romashka.path.refresh import start_refresh_thread
+        from romashka.touches.schedule import start_daily_thread
 
         start_refresh_thread()
+        start_daily_thread()
 
     console.print(f"Romashka is at [bold]http://{host}:{port}/[/bold] (Ctrl+C to stop)")
     waitress_serve(application, host=host, port=port, threads=threads, ident="romashka")
@@ -250,6 +252,56 @@ def refresh(
             table.add_row(status.value, f"{count:,}", f"{count / total if total else 0:.1%}")
         table.add_row("of them won back", f"{result['won_back']:,}", f"{result['won_back'] / total if total else 0:.1%}")
         table.add_row("status events", f"{result['events']:,}", "")
+        console.print(table)
+
+
+@app.command()
+def daily(
+    day: Annotated[str | None, typer.Option("--date", help="The day to run for, YYYY-MM-DD (default: today in the organisation's time zone)")] = None,
+    refresh_statuses: Annotated[bool, typer.Option("--refresh/--no-refresh", help="Refresh statuses first when they are due")] = True,
+) -> None:
+    """The touch system's day: refresh statuses if due, cancel obsolete tasks, create due tasks, send due messages.
+
+    Running it again on the same day does nothing more (for cron or a systemd timer).
+    """
+    day_date = None
+    if day:
+        try:
+            day_date = date.fromisoformat(day)
+        except ValueError:
+            err.print(f"[red]--date {day!r} is not a date.[/red] Expected YYYY-MM-DD, e.g. 2026-12-01.")
+            raise typer.Exit(2) from None
+    _django()
+    from romashka.core.models import Organisation
+    from romashka.path.services import today_of
+    from romashka.touches.services import daily_run
+
+    organisations = list(Organisation.objects.order_by("pk"))
+    if not organisations:
+        err.print("[red]No organisation yet.[/red] Load the demo (romashka demo) or import data first.")
+        raise typer.Exit(1)
+    for organisation in organisations:
+        today = day_date or today_of(organisation)
+        summary = daily_run(organisation=organisation, today=today, refresh=refresh_statuses)
+        if summary["skipped"]:
+            console.print(f"{escape(organisation.name)}: the daily run of {today.isoformat()} is already done.")
+            continue
+        table = Table(title=f"{escape(organisation.name)}: {today.isoformat()}")
+        table.add_column("step")
+        table.add_column("count", justify="right")
+        labels = {
+            "cancelled_bought": "tasks cancelled: the client bought first",
+            "cancelled_left": "tasks cancelled: the client left the status",
+            "entries": "new entries into standards", "control": "of them in the control group",
+            "tasks": "tasks created", "tasks_without_executor": "of them without an executor",
+            "no_consent": "calls not made: no consent",
+            "messages_sent": "e-mails sent", "messages_outbox": "SMS and messenger messages to the outbox",
+            "messages_skipped": "messages not sent (no consent or contact)", "messages_failed": "messages failed",
+        }
+        if "refresh_seconds" in summary:
+            table.add_row("statuses refreshed, s", f"{summary['refresh_seconds']:.1f}")
+        for key, label in labels.items():
+            table.add_row(label, f"{summary.get(key, 0):,}")
         console.print(table)
 
 
@@ -445,6 +497,15 @@ def _csv_bytes(result, pa_csv, quoting_style: str):
     options = pa_csv.WriteOptions(include_header=False, quoting_style=quoting_style)
     pa_csv.write_csv(result, sink, write_options=options)
     return memoryview(sink.getvalue())
+
+
+def _command_groups() -> None:
+    from romashka.cli_clv import app as clv_app
+
+    app.add_typer(clv_app, name="clv")
+
+
+_command_groups()
 
 
 def main() -> None:
