@@ -10,5 +10,6 @@ urlpatterns = [
     path("api/", api.urls),
     path("i18n/", include("django.conf.urls.i18n")),
     path("data/import/", include("romashka.imports.urls")),
+    path("", include("romashka.touches.urls")),
     path("", include("romashka.web.urls")),
 ]
