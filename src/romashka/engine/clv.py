@@ -116,11 +116,42 @@ class Fit:
         return tuple(self.params[name] for name in MODEL_PARAMETERS[self.model])
 
 
+class Column:
+    """A column as its distinct values and each row's position among them: functions of a customer's
+    frequency or T (log-gamma, digamma, logarithms) are computed once per distinct value."""
+
+    def __init__(self, values: Array, index: Array | None = None) -> None:
+        if index is None:
+            values, index = np.unique(np.asarray(values, dtype=float), return_inverse=True)
+        self.values, self.index = values, index
+        self.rows = values[index]
+
+    def map(self, function: Callable[[Array], Array]) -> Array:
+        return function(self.values)[self.index]
+
+
+def _column(values) -> Column:
+    return values if isinstance(values, Column) else Column(values)
+
+
 def compress(*columns: Array) -> tuple[list[Array], Array]:
-    """The distinct rows of the columns and how many times each occurs."""
-    stacked = np.column_stack([np.asarray(c, dtype=float) for c in columns])
-    unique, counts = np.unique(stacked, axis=0, return_counts=True)
-    return [unique[:, i] for i in range(unique.shape[1])], counts.astype(float)
+    """The distinct rows of the columns and how many times each occurs.
+
+    Each column is sorted on its own and the rows are keyed by their positions: several times faster
+    than sorting the rows as records.
+    """
+    grouped, counts = compress_columns(*columns)
+    return [column.rows for column in grouped], counts
+
+
+def compress_columns(*columns: Array) -> tuple[list[Column], Array]:
+    """:func:`compress`, with the distinct rows' columns as :class:`Column` (no second sort)."""
+    grouped = [Column(c) for c in columns]
+    key = np.zeros(grouped[0].index.size, dtype=np.int64)
+    for column in grouped:
+        key = key * column.values.size + column.index
+    _, first, counts = np.unique(key, return_index=True, return_counts=True)
+    return [Column(column.values, column.index[first]) for column in grouped], counts.astype(float)
 
 
 def _maximise(
@@ -161,12 +192,13 @@ def _hessian(gradient: Callable[[Array], Array], params: Array) -> Array:
     """Hessian of the negative total log-likelihood in the parameters, by central differences of its gradient."""
     size = params.size
     hessian = np.empty((size, size))
+    at_optimum = gradient(params)
     for j in range(size):
-        step = 1e-5 * max(abs(params[j]), 1e-3)
-        up, down = params.copy(), params.copy()
-        up[j] += step
-        down[j] -= step
-        hessian[:, j] = (gradient(up) - gradient(down)) / (2 * step)
+        # Forward differences: the gradient is analytic or itself central, so one side is precise enough.
+        step = 1e-6 * max(abs(params[j]), 1e-3)
+        moved = params.copy()
+        moved[j] += step
+        hessian[:, j] = (gradient(moved) - at_optimum) / step
     return (hessian + hessian.T) / 2
 
 
@@ -187,36 +219,44 @@ def bgnbd_log_likelihood(params, x: Array, tx: Array, T: Array) -> Array:
     return _bgnbd(np.asarray(params, dtype=float), x, tx, T, with_gradient=False)[0]
 
 
-def _bgnbd(params: Array, x: Array, tx: Array, T: Array, *, with_gradient: bool):
+def _bgnbd(params: Array, x, tx, T, *, with_gradient: bool):
+    """Log-likelihood per row and, if asked, its gradient; x, tx, T are arrays or :class:`Column`."""
     r, alpha, a, b = params
     gl, dg = special.gammaln, special.digamma
+    x, tx, T = _column(x), _column(tx), _column(T)
+    rows = x.rows
     log_beta_ab = gl(a) + gl(b) - gl(a + b)
-    term1 = gl(a) + gl(b + x) - gl(a + b + x) - log_beta_ab - (r + x) * np.log(alpha + T)
-    repeat = x > 0
-    bx1 = np.where(repeat, b + x - 1, 1.0)
-    term2 = np.where(
-        repeat,
-        gl(a + 1) + gl(bx1) - gl(a + b + x) - log_beta_ab - (r + x) * np.log(alpha + tx),
-        -np.inf,
-    )
+    repeat = rows > 0
+    log_alpha_T = T.map(lambda v: np.log(alpha + v))
+    log_alpha_tx = tx.map(lambda v: np.log(alpha + v))
+    # Functions of the frequency alone, once per distinct frequency.
+    per_x = np.stack([
+        gl(r + x.values), gl(b + x.values) - gl(a + b + x.values),
+        np.where(x.values > 0, gl(np.maximum(b + x.values - 1, 1e-300)), 0.0) - gl(a + b + x.values),
+    ])[:, x.index]
+    term1 = gl(a) + per_x[1] - log_beta_ab - (r + rows) * log_alpha_T
+    term2 = np.where(repeat, gl(a + 1) + per_x[2] - log_beta_ab - (r + rows) * log_alpha_tx, -np.inf)
     mix = np.logaddexp(term1, term2)
-    ll = gl(r + x) - gl(r) + r * np.log(alpha) + mix
+    ll = per_x[0] - gl(r) + r * np.log(alpha) + mix
     if not with_gradient:
         return ll, None
     w1 = np.exp(term1 - mix)
     w2 = np.exp(term2 - mix)
-    d_r = dg(r + x) - dg(r) + np.log(alpha) - w1 * np.log(alpha + T) - w2 * np.log(alpha + tx)
-    d_alpha = r / alpha - (r + x) * (w1 / (alpha + T) + w2 / (alpha + tx))
-    common = dg(a + b) - dg(a + b + x)
+    dg_x = np.stack([
+        dg(r + x.values), dg(a + b + x.values), dg(b + x.values),
+        np.where(x.values > 0, dg(np.maximum(b + x.values - 1, 1e-300)), 0.0),
+    ])[:, x.index]
+    d_r = dg_x[0] - dg(r) + np.log(alpha) - w1 * log_alpha_T - w2 * log_alpha_tx
+    d_alpha = r / alpha - (r + rows) * (w1 * T.map(lambda v: 1 / (alpha + v)) + w2 * tx.map(lambda v: 1 / (alpha + v)))
+    common = dg(a + b) - dg_x[1]
     d_a = w1 * common + w2 * (common + dg(a + 1) - dg(a))
-    d_b = w1 * (common + dg(b + x) - dg(b)) + w2 * (common + dg(bx1) - dg(b))
+    d_b = w1 * (common + dg_x[2] - dg(b)) + w2 * (common + dg_x[3] - dg(b))
     return ll, np.stack([d_r, d_alpha, d_a, d_b])
 
 
 def fit_bgnbd(frequency, recency, T, *, start=(1.0, 1.0, 1.0, 1.0)) -> Fit:
     """BG/NBD by maximum likelihood (analytic gradient) over the compressed summary."""
-    x, tx, t = _check_summary(frequency, recency, T)
-    (x, tx, t), weights = compress(x, tx, t)
+    (x, tx, t), weights = compress_columns(*_check_summary(frequency, recency, T))
 
     def negative(log_params: Array) -> tuple[float, Array]:
         params = np.exp(log_params)
