@@ -182,3 +182,6 @@ from romashka.path.api import router as path_router  # noqa: E402
 
 api.add_router("/", core_router)
 api.add_router("/", path_router)
+from romashka.touches.api import router as touches_router  # noqa: E402
+
+api.add_router("/", touches_router)

@@ -17,6 +17,11 @@ def test_openapi_lists_every_path_with_its_methods(client):
         "/api/statuses/transitions": {"get"},
         "/api/parties/{party_id}/status": {"get"},
         "/api/statuses/refresh": {"post"},
+        "/api/touch-standards": {"get", "post"},
+        "/api/touch-standards/{standard_id}": {"get", "put", "delete"},
+        "/api/touch-standards/{standard_id}/uplift": {"get"},
+        "/api/tasks": {"get"},
+        "/api/tasks/{task_id}": {"patch"},
     }
     assert {path: set(methods) for path, methods in paths.items()} == expected
 
