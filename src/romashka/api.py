@@ -185,3 +185,6 @@ api.add_router("/", path_router)
 from romashka.touches.api import router as touches_router  # noqa: E402
 
 api.add_router("/", touches_router)
+from romashka.planning.api import router as planning_router  # noqa: E402
+
+api.add_router("/", planning_router)

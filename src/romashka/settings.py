@@ -57,6 +57,7 @@ INSTALLED_APPS = [
     "romashka.chamomile",
     "romashka.imports",
     "romashka.touches",
+    "romashka.planning",
     "romashka.web",
 ]
 

@@ -10,6 +10,7 @@ urlpatterns = [
     path("api/", api.urls),
     path("i18n/", include("django.conf.urls.i18n")),
     path("data/import/", include("romashka.imports.urls")),
+    path("planning/", include("romashka.planning.urls")),
     path("", include("romashka.touches.urls")),
     path("", include("romashka.web.urls")),
 ]

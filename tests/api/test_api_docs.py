@@ -22,6 +22,11 @@ def test_openapi_lists_every_path_with_its_methods(client):
         "/api/touch-standards/{standard_id}/uplift": {"get"},
         "/api/tasks": {"get"},
         "/api/tasks/{task_id}": {"patch"},
+        "/api/planning/fits": {"get"},
+        "/api/parties/{party_id}/prediction": {"get"},
+        "/api/planning/at-risk": {"get"},
+        "/api/planning/forecast": {"get"},
+        "/api/planning/targets": {"post"},
     }
     assert {path: set(methods) for path, methods in paths.items()} == expected
 

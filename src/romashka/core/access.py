@@ -34,6 +34,7 @@ class Capability(StrEnum):
     MANAGE_TOUCHES = "manage_touches"  # edit touch standards, see the control group and the outbox
     VIEW_TEAM_TASKS = "view_team_tasks"  # the tasks of everyone at the visible locations
     VIEW_UPLIFT = "view_uplift"  # what each touch standard brings against its control group
+    VIEW_PLANNING = "view_planning"  # forecasts, revenue targets and the fitted CLV models of the network
 
 
 C = Capability
@@ -42,7 +43,7 @@ ROLE_CAPABILITIES: dict[str, frozenset[Capability]] = {
     Role.CRM_MANAGER: frozenset(
         {C.VIEW_DASHBOARD, C.VIEW_CLIENTS, C.VIEW_CONTACTS, C.VIEW_PURCHASES, C.CREATE_PURCHASES,
          C.CREATE_CLIENTS, C.VIEW_PARTNERS, C.EXPORT, C.USE_API, C.REFRESH_STATUSES, C.SET_PURCHASE_CYCLE,
-         C.MANAGE_TOUCHES, C.VIEW_TEAM_TASKS, C.VIEW_UPLIFT}
+         C.MANAGE_TOUCHES, C.VIEW_TEAM_TASKS, C.VIEW_UPLIFT, C.VIEW_PLANNING}
     ),
     Role.LOCATION_MANAGER: frozenset(
         {C.VIEW_DASHBOARD, C.VIEW_CLIENTS, C.VIEW_CONTACTS, C.VIEW_PURCHASES, C.VIEW_STAFF, C.EXPORT,
@@ -56,7 +57,7 @@ ROLE_CAPABILITIES: dict[str, frozenset[Capability]] = {
     ),
     Role.ANALYST: frozenset(
         {C.VIEW_DASHBOARD, C.VIEW_CLIENTS, C.VIEW_PURCHASES, C.CREATE_PURCHASES, C.CREATE_CLIENTS,
-         C.VIEW_PARTNERS, C.EXPORT, C.USE_API, C.REFRESH_STATUSES, C.VIEW_UPLIFT}
+         C.VIEW_PARTNERS, C.EXPORT, C.USE_API, C.REFRESH_STATUSES, C.VIEW_UPLIFT, C.VIEW_PLANNING}
     ),
 }
 

@@ -297,6 +297,9 @@ def demo_network_create(
     progress("touches", 0, 1)
     # The small demo (the tests' network) keeps its purchases exactly; larger ones get the planted effect.
     counts.update(demo_touches_create(organisation=org, until=until, plant_effect=size != "small"))
+    from romashka.planning.demo import demo_targets_create
+
+    counts["revenue targets"] = demo_targets_create(organisation=org, until=until)
     progress("statistics", 0, 1)
     refresh_planner_statistics()
     progress("done", 1, 1)

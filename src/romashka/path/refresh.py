@@ -27,11 +27,14 @@ def data_version(*, organisation: Organisation | int) -> str:
 
 
 def status_refresh_logged(*, organisation: Organisation, as_of: date, progress=None) -> dict:
-    """status_refresh, remembering the date and the data it saw."""
+    """status_refresh, remembering the date and the data it saw; the buy-till-you-die predictions are
+    refitted on the same data right after (planning.services.clv_refresh), so both always agree."""
     from romashka.path.services import status_refresh
+    from romashka.planning.services import clv_refresh
 
     version = data_version(organisation=organisation)  # before reading: changes during the run make it due again
     result = status_refresh(organisation=organisation, as_of=as_of, progress=progress)
+    result["clv"] = clv_refresh(organisation=organisation, as_of=as_of)
     StatusRefresh.objects.create(organisation=organisation, as_of=as_of, data_version=version,
                                  seconds=result.get("seconds", 0))
     return result

@@ -17,6 +17,7 @@ SECTIONS = [
     ("purchases", _("Purchases"), Capability.VIEW_PURCHASES),
     ("tasks", _("Tasks"), Capability.VIEW_CLIENTS),
     ("touches", _("Touch standards"), Capability.VIEW_UPLIFT),
+    ("planning", _("Planning"), Capability.VIEW_PLANNING),
     (None, _("Feedback"), Capability.VIEW_DASHBOARD),
     (None, _("Segments"), Capability.VIEW_CLIENTS),
     ("staff", _("Staff"), Capability.VIEW_STAFF),

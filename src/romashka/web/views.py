@@ -37,6 +37,7 @@ from romashka.core.services import (
 )
 from romashka.path import reports
 from romashka.path.selectors import client_status_history
+from romashka.planning.models import ClvPrediction
 
 PAGE_SIZE = 50
 
@@ -153,6 +154,7 @@ def client_card(request: HttpRequest, party_id: int) -> HttpResponse:
         "totals": totals, "purchase_days": purchase_days,
         "show_contacts": scope.can(Capability.VIEW_CONTACTS),
         "kinds": [r.get_kind_display() for r in client.roles.all()],
+        "prediction": ClvPrediction.objects.filter(party=client).first(),
     })
 
 

@@ -60,3 +60,9 @@ def mask(value: str) -> str:
 @register.filter
 def mask_id(value: str) -> str:
     return mask_external_id(value)
+
+
+@register.filter
+def get(mapping, key):
+    """mapping[key] in a template (None when absent)."""
+    return mapping.get(key) if hasattr(mapping, "get") else None
