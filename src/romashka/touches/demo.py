@@ -14,7 +14,7 @@ from django.contrib.auth import get_user_model
 from django.db import transaction
 
 from romashka.core.bulk import bulk_insert, utc_datetime_text
-from romashka.core.models import Organisation
+from romashka.core.models import Employee, Organisation
 from romashka.path.models import Purchase, StatusEvent
 from romashka.touches import services
 from romashka.touches.choices import (
@@ -130,15 +130,14 @@ def _planted_purchases(org: Organisation, rng, until: date) -> int:
     )
 
 
-def _history_resolved(org: Organisation, rng, until: date) -> None:
-    """Past tasks as a team would have left them: cancelled when the client bought or moved on first,
-    otherwise done with an outcome (and a reason for leaving when a lost client was reached)."""
-    start = until - timedelta(days=HISTORY_DAYS + 1)
-    tasks = list(Task.objects.filter(organisation=org, state=TaskState.OPEN, due_on__lt=until)
-                 .values_list("pk", "party_id", "entry__entered_on", "due_on", "step__aims_at_purchase",
-                              "channel", "step__asks_leaving_reason", "executor__user_id").order_by("pk"))
-    if not tasks:
+def _history_resolve(org: Organisation, rng, until: date, tasks: list[dict]) -> None:
+    """Past tasks as a team would have left them, settled before they are written: cancelled when the
+    client bought or moved on first, otherwise done with an outcome (and a reason for leaving when a
+    lost client was reached). A few of the last days' calls stay open: overdue on the manager's page."""
+    past = [t for t in tasks if t["state"] == TaskState.OPEN and t["due_on"] < until]
+    if not past:
         return
+    start = until - timedelta(days=HISTORY_DAYS + 1)
     span = 1 << 22
     purchase_keys = np.sort(np.fromiter(
         (p * span + d.toordinal() for p, d in Purchase.objects.filter(organisation=org, purchased_on__gt=start)
@@ -146,54 +145,71 @@ def _history_resolved(org: Organisation, rng, until: date) -> None:
     event_keys = np.sort(np.fromiter(
         (p * span + d.toordinal() for p, d in StatusEvent.objects.filter(organisation=org, changed_on__gt=start)
          .values_list("party_id", "changed_on").iterator(chunk_size=20_000)), dtype=np.int64))
-    party = np.array([t[1] for t in tasks], dtype=np.int64)
-    entered = np.array([t[2].toordinal() for t in tasks], dtype=np.int64)
-    due = np.array([t[3].toordinal() for t in tasks], dtype=np.int64)
+    party = np.array([t["party"] for t in past], dtype=np.int64)
+    entered = np.array([t["entered_on"].toordinal() for t in past], dtype=np.int64)
+    due = np.array([t["due_on"].toordinal() for t in past], dtype=np.int64)
 
-    def any_between(keys):  # a key in (entered, due] of the same party
+    def any_between(keys):  # a key of the same party in (entered, due]
         first = np.searchsorted(keys, party * span + entered + 1, side="left")
         last = np.searchsorted(keys, party * span + due, side="right")
         return last > first
 
     bought, moved = any_between(purchase_keys), any_between(event_keys)
-    draws = rng.random(len(tasks))
-    outcome_draw = rng.random(len(tasks))
-    reason_draw = rng.choice(list(LeavingReason.values), size=len(tasks), p=[0.27, 0.18, 0.2, 0.12, 0.13, 0.06, 0.04])
-    hours = rng.integers(10, 20, size=len(tasks))
+    stay_open = rng.random(len(past)) < 0.3
+    outcome_draw = rng.random(len(past))
+    reasons = rng.choice(list(LeavingReason.values), size=len(past), p=[0.27, 0.18, 0.2, 0.12, 0.13, 0.06, 0.04])
+    hours = rng.integers(10, 20, size=len(past))
+    users = dict(Employee.objects.filter(party__organisation=org, user__isnull=False).values_list("pk", "user_id"))
     zone = ZoneInfo(org.time_zone)
     outcomes = [Outcome.REACHED, Outcome.NO_ANSWER, Outcome.REFUSED, Outcome.WILL_COME]
     cumulative = np.cumsum([0.5, 0.28, 0.07, 0.15])
-    updates: list[Task] = []
-    messages: list[Message] = []
-    for index, (pk, party_id, _entered, due_on, aims, channel, asks, executor_user) in enumerate(tasks):
-        task = Task(pk=pk)
-        if aims and bought[index]:
-            task.state, task.cancel_reason, task.cancelled_on = TaskState.CANCELLED, CancelReason.CLIENT_BOUGHT, due_on
+    recent = until - timedelta(days=3)
+    for index, task in enumerate(past):
+        if task["aims_at_purchase"] and bought[index]:
+            task.update(state=TaskState.CANCELLED, cancel_reason=CancelReason.CLIENT_BOUGHT, cancelled_on=task["due_on"])
         elif moved[index]:
-            task.state, task.cancel_reason, task.cancelled_on = TaskState.CANCELLED, CancelReason.LEFT_STATUS, due_on
-        elif due_on >= until - timedelta(days=3) and draws[index] < 0.3 and channel not in SENT_CHANNELS:
-            continue  # a few recent ones stay open: overdue on the manager's page
+            task.update(state=TaskState.CANCELLED, cancel_reason=CancelReason.LEFT_STATUS, cancelled_on=task["due_on"])
+        elif task["due_on"] >= recent and stay_open[index] and task["channel"] not in SENT_CHANNELS:
+            continue
         else:
-            task.state = TaskState.DONE
-            task.done_at = datetime.combine(due_on, time(int(hours[index]), 15), zone)
-            task.done_by_id = executor_user
-            if channel in SENT_CHANNELS:
-                task.outcome = Outcome.SENT
-                messages.append(Message(organisation=org, task_id=pk, party_id=party_id, channel=channel,
-                                        address="", body="", sender="demo",
-                                        state=MessageState.SENT if channel == TouchChannel.EMAIL else MessageState.OUTBOX))
+            task.update(state=TaskState.DONE, done_by=users.get(task["executor"]),
+                        done_at=datetime.combine(task["due_on"], time(int(hours[index]), 15), zone))
+            if task["channel"] in SENT_CHANNELS:
+                task["outcome"] = Outcome.SENT
             else:
-                task.outcome = outcomes[int(np.searchsorted(cumulative, outcome_draw[index]))]
-                if asks and task.outcome == Outcome.REACHED:
-                    task.leaving_reason = str(reason_draw[index])
-        updates.append(task)
-    for task in updates:
-        for name in ("outcome", "leaving_reason", "cancel_reason"):
-            if getattr(task, name) is None:
-                setattr(task, name, "")
-    Task.objects.bulk_update(updates, ["state", "outcome", "leaving_reason", "cancel_reason", "cancelled_on",
-                                       "done_at", "done_by"], batch_size=2000)
-    Message.objects.bulk_create(messages, batch_size=2000)
+                task["outcome"] = outcomes[min(int(np.searchsorted(cumulative, outcome_draw[index])), 3)]
+                if task["asks_leaving_reason"] and task["outcome"] == Outcome.REACHED:
+                    task["leaving_reason"] = str(reasons[index])
+
+
+def _history_messages(org: Organisation) -> int:
+    """The messages the history's sent touches went out as: e-mails sent, SMS and messenger in the outbox."""
+    from romashka.core.models import Channel
+
+    sent = list(Task.objects.filter(organisation=org, outcome=Outcome.SENT).values_list(
+        "pk", "party_id", "channel", "party__name", "location__name", "step__template_ru", "step__offer",
+        "party__status_snapshot__last_purchase", "done_at"))
+    if not sent:
+        return 0
+    addresses: dict[tuple[int, str], str] = {}
+    for party_id, kind, normalized in (Channel.objects.filter(party__organisation=org, consent_at__isnull=False)
+                                       .order_by("is_primary").values_list("party_id", "kind", "normalized")):
+        addresses[(party_id, kind)] = normalized
+    kinds = {TouchChannel.EMAIL: "email", TouchChannel.SMS: "phone", TouchChannel.MESSENGER: "messenger"}
+    moments = np.array([done.astimezone(ZoneInfo("UTC")).replace(tzinfo=None) for *_rest, done in sent],
+                       dtype="datetime64[s]")
+    stamps = utc_datetime_text(moments)
+
+    def rows():
+        for (pk, party_id, channel, name, location, template, offer, last, _done), stamp in zip(sent, stamps,
+                                                                                                 strict=True):
+            values = services.message_values(name=name, last_purchase=last, location=location, offer=offer)
+            yield (org.pk, pk, party_id, channel, addresses.get((party_id, kinds[channel]), ""),
+                   services.render_template(template, values),
+                   MessageState.SENT if channel == TouchChannel.EMAIL else MessageState.OUTBOX, "", "demo", stamp)
+
+    return bulk_insert(Message, ["organisation", "task", "party", "channel", "address", "body", "state", "reason",
+                                 "sender", "created_at"], rows())
 
 
 @transaction.atomic
@@ -212,11 +228,14 @@ def demo_touches_create(*, organisation: Organisation, until: date, plant_effect
     for trigger, spec in demo_standards():
         spec.responsible_id = responsible.pk if responsible else None
         services.standard_create(organisation=organisation, trigger=trigger, spec=spec, valid_from=valid_from)
-    services.entries_generate(organisation=organisation, as_of=until, since=valid_from, only_current=False)
+    _counts, tasks = services.entries_create(organisation=organisation, as_of=until, since=valid_from,
+                                             only_current=False)
     planted = _planted_purchases(organisation, rng, until) if plant_effect else 0
     if planted:
         status_refresh_logged(organisation=organisation, as_of=until)
-    _history_resolved(organisation, rng, until)
+    _history_resolve(organisation, rng, until, tasks)
+    services.tasks_insert(tasks)
+    _history_messages(organisation)
     services.tasks_cancel_obsolete(organisation=organisation, as_of=until)
     return {
         "touch entries": Entry.objects.filter(organisation=organisation).count(),

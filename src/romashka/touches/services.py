@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -20,6 +20,7 @@ from django.http import Http404
 from django.utils import timezone
 
 from romashka.core.access import Capability, require, scope_for
+from romashka.core.bulk import bulk_insert
 from romashka.core.choices import Role
 from romashka.core.errors import Conflict
 from romashka.core.models import Channel, Employee, Organisation
@@ -274,11 +275,25 @@ def entries_generate(*, organisation: Organisation, as_of: date, since: date | N
     `only_current`: only entries the client is still in (the daily run); the demo's history passes
     False. Running it again creates nothing: existing (party, standard, entry date) are skipped.
     """
+    counts, task_rows = entries_create(organisation=organisation, as_of=as_of, since=since, only_current=only_current)
+    tasks_insert(task_rows)
+    return counts
+
+
+# The columns of a planned task, in the order tasks_insert writes them.
+TASK_FIELDS = ("organisation", "entry", "step", "party", "location", "executor", "responsible", "channel", "due_on",
+               "state", "outcome", "leaving_reason", "note", "done_at", "done_by", "cancel_reason", "cancelled_on")
+
+
+def entries_create(*, organisation: Organisation, as_of: date, since: date | None = None,
+                   only_current: bool = True) -> tuple[dict[str, int], list[dict]]:
+    """The first half of entries_generate: writes the new entries and returns the planned tasks as
+    dicts of TASK_FIELDS (ids, dates), so the demo can settle its history before they are written."""
     since = since or as_of - timedelta(days=LOOKBACK_DAYS)
     versions = [v for v in current_versions(organisation=organisation) if v.is_active]
     counts = {"entries": 0, "control": 0, "tasks": 0, "tasks_without_executor": 0, "no_consent": 0}
     if not versions:
-        return counts
+        return counts, []
     by_trigger: dict[str, list[StandardVersion]] = defaultdict(list)
     for version in versions:
         by_trigger[version.standard.trigger].append(version)
@@ -292,13 +307,12 @@ def entries_generate(*, organisation: Organisation, as_of: date, since: date | N
         "party__status_snapshot__last_purchase", "party__status_snapshot__rhythm_days",
     ))
     if not rows:
-        return counts
+        return counts, []
     standard_ids = [v.standard_id for v in versions]
     existing = set(Entry.objects.filter(standard_id__in=standard_ids, entered_on__gte=earliest,
                                         entered_on__lte=as_of)
                    .values_list("party_id", "standard_id", "entered_on"))
-    new_entries: list[Entry] = []
-    context: list[tuple[StandardVersion, date | None, int]] = []
+    planned: list[tuple[int, StandardVersion, date, int | None, str, bool, date | None, int]] = []
     default_cycle = organisation.default_cycle_days
     for party_id, changed_on, from_status, to_status, location_id, last_purchase, rhythm in rows:
         trigger = trigger_of(from_status, to_status)
@@ -309,42 +323,73 @@ def entries_generate(*, organisation: Organisation, as_of: date, since: date | N
             existing.add(key)
             control = in_control(party_id=party_id, standard_id=version.standard_id, entered_on=changed_on,
                                  share=version.control_share)
-            new_entries.append(Entry(
-                organisation=organisation, standard_id=version.standard_id, version=version, party_id=party_id,
-                location_id=location_id, entered_on=changed_on, status=to_status,
-                group=Group.CONTROL if control else Group.TREATED,
-            ))
             cycle = int(round(rhythm)) if rhythm else default_cycle
-            context.append((version, last_purchase, cycle))
-    created = Entry.objects.bulk_create(new_entries, batch_size=2000)
+            planned.append((party_id, version, changed_on, location_id, to_status, control, last_purchase, cycle))
+    if not planned:
+        return counts, []
+    from django.db import connection
+
+    now = timezone.now().astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S") + ("+00" if connection.vendor == "postgresql"
+                                                                           else "")
+    # Plain rows in bulk: the ORM's bulk_create spends seconds building model instances for a day's history.
+    bulk_insert(Entry, ["organisation", "standard", "version", "party", "location", "entered_on", "status", "group",
+                        "created_at"],
+                ((organisation.pk, version.standard_id, version.pk, party_id, location_id, day.isoformat(), status,
+                  Group.CONTROL if control else Group.TREATED, now)
+                 for party_id, version, day, location_id, status, control, _l, _c in planned))
+    ids = {(p, st, d): pk for pk, p, st, d in Entry.objects.filter(
+        standard_id__in=standard_ids, entered_on__gte=earliest, entered_on__lte=as_of,
+    ).values_list("pk", "party_id", "standard_id", "entered_on").iterator(chunk_size=20_000)}
     staff = _Staff.of(organisation.pk)
-    consented = _consented_kinds([e.party_id for e in created if e.group == Group.TREATED])
-    tasks: list[Task] = []
-    for entry, (version, last_purchase, cycle) in zip(created, context, strict=True):
+    consented = _consented_kinds(sorted({p[0] for p in planned if not p[5]}))
+    tasks: list[dict] = []
+    for party_id, version, entered_on, location_id, _status, control, last_purchase, cycle in planned:
         counts["entries"] += 1
-        if entry.group == Group.CONTROL:
+        if control:
             counts["control"] += 1
             continue  # the control group is tracked through its entry and never touched
+        entry_id = ids[(party_id, version.standard_id, entered_on)]
         for step in version.steps.all():
-            executor = staff.executor(step, entry.location_id, entry.party_id)
-            needs = CONSENT_KIND.get(step.channel)
+            executor = staff.executor(step, location_id, party_id)
             state, reason = TaskState.OPEN, ""
             # A call needs the phone's consent now; sent channels are checked again when sending.
-            if step.channel == TouchChannel.CALL and needs not in consented.get(entry.party_id, ()):
+            if step.channel == TouchChannel.CALL and CONSENT_KIND[step.channel] not in consented.get(party_id, ()):
                 state, reason = TaskState.CANCELLED, CancelReason.NO_CONSENT
                 counts["no_consent"] += 1
-            tasks.append(Task(
-                organisation=organisation, entry=entry, step=step, party_id=entry.party_id,
-                location_id=entry.location_id, executor_id=executor, responsible_id=version.responsible_id,
-                channel=step.channel, state=state, cancel_reason=reason,
-                cancelled_on=as_of if reason else None,
-                due_on=due_date(step, entered_on=entry.entered_on, last_purchase=last_purchase, cycle_days=cycle),
-            ))
+            tasks.append({
+                "organisation": organisation.pk, "entry": entry_id, "step": step.pk, "party": party_id,
+                "location": location_id, "executor": executor, "responsible": version.responsible_id,
+                "channel": step.channel, "state": state, "outcome": "", "leaving_reason": "", "note": "",
+                "done_at": None, "done_by": None, "cancel_reason": reason, "cancelled_on": as_of if reason else None,
+                "due_on": due_date(step, entered_on=entered_on, last_purchase=last_purchase, cycle_days=cycle),
+                # for the demo's history; not written
+                "entered_on": entered_on, "aims_at_purchase": step.aims_at_purchase,
+                "asks_leaving_reason": step.asks_leaving_reason,
+            })
             counts["tasks"] += 1
             if executor is None and step.channel not in SENT_CHANNELS:
                 counts["tasks_without_executor"] += 1
-    Task.objects.bulk_create(tasks, batch_size=2000)
-    return counts
+    return counts, tasks
+
+
+def tasks_insert(tasks: list[dict]) -> int:
+    """Writes planned tasks in bulk (COPY on PostgreSQL): dates as ISO text, datetimes in UTC."""
+    from django.db import connection
+
+    suffix = "+00" if connection.vendor == "postgresql" else ""
+    now = timezone.now().astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S") + suffix
+
+    def text(value):
+        if isinstance(value, datetime):
+            return value.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S") + suffix
+        if isinstance(value, date):
+            return value.isoformat()
+        if isinstance(value, bool):
+            return value
+        return None if value is None else value if isinstance(value, int) else str(value)
+
+    return bulk_insert(Task, [*TASK_FIELDS, "created_at"],
+                       ([*(text(task[name]) for name in TASK_FIELDS), now] for task in tasks))
 
 
 def _consented_kinds(party_ids: list[int]) -> dict[int, set[str]]:
