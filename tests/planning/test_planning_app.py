@@ -133,7 +133,8 @@ def test_planning_is_refused_to_roles_without_it(name):
 def test_setting_a_target_plans_the_novices_it_needs_and_a_bad_amount_is_explained():
     client = signed_in("crm")
     today = date.today()
-    month = selectors.next_months(selectors.month_ends_before(today, 1)[-1], 1)[0]
+    complete_until = selectors.statuses_complete_until(organisation=_organisation(), today=today)
+    month = selectors.next_months(selectors.month_ends_before(complete_until, 1)[-1], 1)[0]
     RevenueTarget.objects.all().delete()
     response = client.post("/planning/", {"month": f"{month:%Y-%m}", "location": "", "amount": "100 000 000"})
     assert response.status_code == 302
@@ -179,3 +180,22 @@ def test_the_api_gives_fits_predictions_at_risk_and_the_forecast_within_scope():
     assert partner("get", f"/parties/{foreign}/prediction").status_code == 404
     assert partner("get", "/planning/fits").status_code == 403
     assert api(None)("get", "/planning/forecast").status_code == 401
+
+
+def test_client_lists_show_and_filter_by_probability_alive_and_lifetime_value(django_assert_max_num_queries):
+    owner = signed_in("owner")
+    with django_assert_max_num_queries(14):
+        response = owner.get("/clients/?alive_below=0.3&clv_from=0")
+    assert response.status_code == 200
+    expected = ClvPrediction.objects.filter(p_alive__lt=0.3, clv__gte=0)
+    assert response.context["page"].paginator.count == expected.count() > 0
+    assert all(c.clv_prediction.p_alive < 0.3 for c in response.context["page"].object_list)
+    assert "Вероятность" in response.content.decode()
+    rich = owner.get("/clients/?clv_from=5000").context["page"].paginator.count
+    assert rich == ClvPrediction.objects.filter(clv__gte=5000).count()
+    rows = list(csv.reader(io.StringIO(owner.get("/clients/export.csv?alive_below=0.3").getvalue().decode("utf-8-sig")),
+                           delimiter=";"))
+    assert len(rows) - 1 == expected.count() and len(rows[0]) == 10
+    assert all(float(r[7]) < 0.3 for r in rows[1:])
+    # A broken number switches the filter off instead of failing.
+    assert owner.get("/clients/?alive_below=abc").context["page"].paginator.count > expected.count()

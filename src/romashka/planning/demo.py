@@ -1,4 +1,4 @@
-"""The demo network's revenue targets: next month and the two after, 10% above the last three months' pace."""
+"""The demo network's revenue targets: the three months the planning page plans first, 10–14% above the last three months' pace."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from django.db.models import Sum
 from romashka.core.models import Organisation
 from romashka.path.models import Purchase
 from romashka.planning.models import RevenueTarget
-from romashka.planning.selectors import next_months
+from romashka.planning.selectors import month_ends_before, next_months
 
 
 def demo_targets_create(*, organisation: Organisation, until: date) -> int:
@@ -22,7 +22,9 @@ def demo_targets_create(*, organisation: Organisation, until: date) -> int:
     )
     monthly = {location_id: total / 3 for location_id, total in per_location.items() if total}
     targets = []
-    for step, month in enumerate(next_months(until, 3)):
+    # The planning page plans from the last complete month before the statuses' date.
+    first_ahead = month_ends_before(until + timedelta(days=1), 1)[-1]
+    for step, month in enumerate(next_months(first_ahead, 3)):
         lift = Decimal("1.10") + Decimal("0.02") * step
         targets.append(RevenueTarget(organisation=organisation, location=None, month=month,
                                      amount=(sum(monthly.values()) * lift).quantize(Decimal("1000"))))

@@ -19,7 +19,7 @@ from romashka.core.access import (
 from romashka.core.choices import PartyKind
 from romashka.core.models import Organisation, Party
 from romashka.path.choices import Status
-from romashka.path.models import StatusEvent
+from romashka.path.models import StatusEvent, StatusSnapshot
 from romashka.path.refresh import data_version
 from romashka.planning.models import ClvFit, ClvPrediction, RevenueTarget
 
@@ -66,6 +66,12 @@ def month_ends_before(day: date, count: int) -> list[date]:
         ends.append(current)
         current = current.replace(day=1) - timedelta(days=1)
     return ends[::-1]
+
+
+def statuses_complete_until(*, organisation: Organisation, today: date) -> date:
+    """The day after the statuses' date (the last refresh's as_of, or today): months before it are complete."""
+    as_of = StatusSnapshot.objects.filter(organisation=organisation).values_list("as_of", flat=True).first()
+    return min(as_of or today, today) + timedelta(days=1)
 
 
 def next_months(after: date, count: int) -> list[date]:
@@ -147,7 +153,7 @@ def planning_overview(*, user, today: date) -> Overview:
 
     require(user, Capability.VIEW_PLANNING)
     organisation = organisation_of(user)
-    month_ends = month_ends_before(today, HISTORY_MONTHS)
+    month_ends = month_ends_before(statuses_complete_until(organisation=organisation, today=today), HISTORY_MONTHS)
     states, homes = _states(organisation, month_ends)
     network = engine.monthly_figures(states)
     chain = engine.fit_chain(network, np.arange(max(network.transitions.shape[0] - RATE_WINDOW, 0),

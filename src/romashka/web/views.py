@@ -101,15 +101,31 @@ def home(request: HttpRequest) -> HttpResponse:
     })
 
 
+def _number(request: HttpRequest, name: str, low: float, high: float) -> float | None:
+    """A number filter of the query string; None when absent or outside [low, high] (the filter is then off)."""
+    try:
+        value = float(request.GET.get(name, "").replace(",", "."))
+    except ValueError:
+        return None
+    return value if low <= value <= high else None
+
+
 def _client_rows(request: HttpRequest):
-    """Clients in scope filtered by the query string; the same search as the API's."""
+    """Clients in scope filtered by the query string (the API's search; probability alive and lifetime value)."""
     location_id = request.GET.get("location", "")
-    return party_list(
+    clients = party_list(
         user=request.user,
         kind=PartyKind.GUEST,
         location_id=int(location_id) if location_id.isdigit() else None,
         query=request.GET.get("q", ""),
-    )
+    ).select_related("clv_prediction")
+    alive_below = _number(request, "alive_below", 0.0, 1.0)
+    if alive_below is not None:
+        clients = clients.filter(clv_prediction__p_alive__lt=alive_below)
+    clv_from = _number(request, "clv_from", 0.0, 1e14)
+    if clv_from is not None:
+        clients = clients.filter(clv_prediction__clv__gte=clv_from)
+    return clients
 
 
 @login_required
@@ -126,6 +142,7 @@ def clients(request: HttpRequest) -> HttpResponse:
     return render(request, "web/clients.html", {
         "page": page, "rows": rows, "locations": access.locations_visible(request.user),
         "q": request.GET.get("q", ""), "location": request.GET.get("location", ""),
+        "alive_below": request.GET.get("alive_below", ""), "clv_from": request.GET.get("clv_from", ""),
         "can_export": scope.can(Capability.EXPORT), "querystring": _querystring(request),
         "show_contacts": scope.can(Capability.VIEW_CONTACTS),
     })
@@ -205,10 +222,18 @@ def clients_export(request: HttpRequest) -> StreamingHttpResponse:
             yield [client.pk, external_id if show_contacts else mask_external_id(external_id), client.name,
                    client.home_location.code if client.home_location else "",
                    " ".join(phones) if show_contacts else "", " ".join(emails) if show_contacts else "",
-                   client.birthday.isoformat() if client.birthday else ""]
+                   client.birthday.isoformat() if client.birthday else "", *_prediction_cells(client)]
 
-    header = ["id", _("external id"), _("name"), _("location"), _("phone"), _("e-mail"), _("birthday")]
+    header = ["id", _("external id"), _("name"), _("location"), _("phone"), _("e-mail"), _("birthday"),
+              _("probability alive"), _("expected purchases, 90 days"), _("lifetime value, 12 months, ₽")]
     return _csv_response(f"clients-{timezone.localdate()}.csv", header, rows())
+
+
+def _prediction_cells(client) -> list:
+    prediction = getattr(client, "clv_prediction", None)
+    if prediction is None:
+        return ["", "", ""]
+    return [f"{prediction.p_alive:.4f}", f"{prediction.expected_purchases:.4f}", prediction.clv]
 
 
 def _purchase_rows(request: HttpRequest):
