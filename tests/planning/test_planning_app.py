@@ -17,7 +17,7 @@ from romashka.core.models import Membership, Organisation
 from romashka.core.services import api_token_create
 from romashka.engine import clv
 from romashka.path.models import Purchase, StatusSnapshot
-from romashka.path.services import _purchase_columns
+from romashka.path.services import purchase_columns
 from romashka.planning import selectors
 from romashka.planning.models import ClvFit, ClvPrediction, RevenueTarget
 from romashka.planning.services import clv_refresh
@@ -58,7 +58,7 @@ def test_the_demo_predicts_every_buyer_from_the_latest_fit():
     # One client's stored figures are the engine's with the stored parameters.
     prediction = ClvPrediction.objects.filter(party__status_snapshot__status="fan").order_by("party_id").first()
     summary = ibis.duckdb.connect().to_pyarrow(
-        clv.customer_summary(ibis.memtable(_purchase_columns(_organisation().pk)), calibration_end=prediction.as_of)
+        clv.customer_summary(ibis.memtable(purchase_columns(_organisation().pk)), calibration_end=prediction.as_of)
     ).to_pylist()
     row = next(r for r in summary if int(r["customer_id"]) == prediction.party_id)
     params = tuple(fits["bgnbd"].params[k] for k in ("r", "alpha", "a", "b"))

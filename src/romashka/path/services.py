@@ -248,7 +248,7 @@ def _no_progress(_stage: str, _done: int, _total: int) -> None:
     return None
 
 
-def _purchase_columns(organisation_id: int):
+def purchase_columns(organisation_id: int):
     """(customer_id = party id, purchased_at = purchase day, amount) of every purchase, as Arrow.
 
     Amounts leave the database as whole kopecks (exact on both: SQLite keeps decimals as REAL) and
@@ -369,7 +369,7 @@ def status_refresh(*, organisation: Organisation, as_of: date, progress: Progres
     )
 
     progress("purchases", 0, 4)
-    purchases = _purchase_columns(organisation.pk)
+    purchases = purchase_columns(organisation.pk)
     read_at = time.perf_counter()
     progress("statuses", 1, 4)
     backend = ibis.duckdb.connect()

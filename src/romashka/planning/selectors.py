@@ -93,7 +93,7 @@ def _states(organisation: Organisation, month_ends: list[date]):
     import pyarrow as pa
 
     from romashka.engine.planning import monthly_states
-    from romashka.path.services import _purchase_columns
+    from romashka.path.services import purchase_columns
 
     events = StatusEvent.objects.filter(organisation=organisation).values_list("party_id", "changed_on", "to_status")
     party_ids, days, statuses = [], [], []
@@ -103,7 +103,7 @@ def _states(organisation: Organisation, month_ends: list[date]):
         statuses.append(to_status)
     event_table = pa.table({"customer_id": pa.array(party_ids, pa.int64()), "changed_on": pa.array(days, pa.date32()),
                             "to_status": pa.array(statuses, pa.string())})
-    purchases = _purchase_columns(organisation.pk).rename_columns(["customer_id", "day", "amount"])
+    purchases = purchase_columns(organisation.pk).rename_columns(["customer_id", "day", "amount"])
     states = monthly_states(event_table, purchases, month_ends)
     homes = dict(
         Party.objects.filter(organisation=organisation, roles__kind=PartyKind.GUEST).values_list("pk", "home_location_id")
@@ -175,7 +175,7 @@ def planning_overview(*, user, today: date) -> Overview:
         }
     months_ahead = next_months(month_ends[-1], FORECAST_MONTHS)
     plan = _plan(organisation, user, states, homes, network, months_ahead)
-    novice, fan, dormant, lost = (engine.STATUSES.index(s) for s in ("novice", "fan", "dormant", "lost"))
+    lead, novice, fan, dormant, lost = (engine.STATUSES.index(s) for s in ("lead", "novice", "fan", "dormant", "lost"))
     return Overview(
         month_ends=month_ends, months_ahead=months_ahead,
         history_counts=network.counts.tolist(), history_revenue=network.revenue.sum(axis=1).tolist(),
@@ -184,7 +184,7 @@ def planning_overview(*, user, today: date) -> Overview:
         active_low=band["counts"][0][:, active].sum(axis=1).tolist(),
         active_high=band["counts"][2][:, active].sum(axis=1).tolist(),
         backtest=backtest, plan=plan,
-        rates={"novice_fan": chain.matrix[novice, fan], "fan_dormant": chain.matrix[fan, dormant],
+        rates={"lead_novice": chain.matrix[lead, novice], "novice_fan": chain.matrix[novice, fan], "fan_dormant": chain.matrix[fan, dormant],
                "dormant_lost": chain.matrix[dormant, lost], "lost_won_back": chain.matrix[lost, novice],
                "new_novices": chain.entrants[novice]},
     )

@@ -32,10 +32,10 @@ def clv_refresh(*, organisation: Organisation, as_of: date) -> dict:
     import numpy as np
 
     from romashka.engine import clv
-    from romashka.path.services import _purchase_columns
+    from romashka.path.services import purchase_columns
 
     started = time.perf_counter()
-    purchases = _purchase_columns(organisation.pk)
+    purchases = purchase_columns(organisation.pk)
     backend = ibis.duckdb.connect()
     summary = backend.to_pyarrow(
         clv.customer_summary(ibis.memtable(purchases), calibration_end=as_of, time_unit=TIME_UNIT)
