@@ -152,7 +152,7 @@ def standards(request: HttpRequest) -> HttpResponse:
                        _pct(r["uplift"].conversion_difference)] for r in rows],
         "reasons": [label for _k, label, _n in reasons][::-1],
         "reason_counts": [n for _k, _l, n in reasons][::-1],
-        "titles": {"uplift": _("Uplift of conversion, percentage points (95% interval)"),
+        "titles": {"uplift": _("Uplift of conversion, percentage points (interval of 95%)"),
                    "clients": _("Clients"), "reasons": _("Reasons for leaving")},
     }
     return render(request, "touches/standards.html", {
@@ -195,7 +195,7 @@ def standard_uplift(request: HttpRequest, standard_id: int) -> HttpResponse:
         "intervals": [[_pct(r.conversion_low), _pct(r.conversion_high), _pct(r.conversion_difference)]
                       for _m, r, _v in by_month],
         "titles": {"treated": _("touched"), "control": _("control group"), "month": _("Month of entry"),
-                   "conversion": _("Conversion, %"), "uplift": _("Uplift, percentage points (95% interval)")},
+                   "conversion": _("Conversion, %"), "uplift": _("Uplift, percentage points (interval of 95%)")},
     }
     return render(request, "touches/uplift.html", {
         "total": total, "verdict": _verdict_label(total.verdict), "by_month": by_month, "chart": chart,
