@@ -198,7 +198,7 @@ class Message(models.Model):
     task = models.OneToOneField(Task, on_delete=models.CASCADE, related_name="message")
     party = models.ForeignKey(Party, on_delete=models.CASCADE, related_name="+", db_index=False)
     channel = models.CharField(_("channel"), max_length=10, choices=TouchChannel.choices)
-    address = models.CharField(_("to"), max_length=200, blank=True)
+    address = models.CharField(_("recipient"), max_length=200, blank=True)
     body = models.TextField(_("text"))
     state = models.CharField(_("state"), max_length=10, choices=MessageState.choices)
     reason = models.CharField(_("reason"), max_length=300, blank=True)

@@ -129,7 +129,7 @@ class Migration(migrations.Migration):
             fields=[
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
                 ('channel', models.CharField(choices=[('call', 'call'), ('sms', 'SMS'), ('email', 'e-mail'), ('messenger', 'messenger'), ('in_person', 'in person')], max_length=10, verbose_name='channel')),
-                ('address', models.CharField(blank=True, max_length=200, verbose_name='to')),
+                ('address', models.CharField(blank=True, max_length=200, verbose_name='recipient')),
                 ('body', models.TextField(verbose_name='text')),
                 ('state', models.CharField(choices=[('sent', 'sent'), ('outbox', 'in the outbox'), ('skipped', 'not sent'), ('failed', 'failed')], max_length=10, verbose_name='state')),
                 ('reason', models.CharField(blank=True, max_length=300, verbose_name='reason')),
