@@ -1,5 +1,6 @@
 """What the network exchanges with its other petals: supplier orders, investments, payouts, initiatives."""
 
+from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
@@ -87,3 +88,27 @@ class CommunityInitiative(models.Model):
 
     def __str__(self) -> str:
         return self.title
+
+
+class PetalTarget(models.Model):
+    """The owner's target for one health figure from a month on (it holds until a later month's target)."""
+
+    organisation = models.ForeignKey(Organisation, on_delete=models.CASCADE, related_name="petal_targets")
+    figure = models.CharField(_("figure"), max_length=40)
+    month = models.DateField(_("from month"), help_text=_("The first day of the month the target starts in."))
+    value = models.DecimalField(_("target"), max_digits=16, decimal_places=2)
+    set_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("set by"), on_delete=models.SET_NULL, null=True, blank=True
+    )
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("petal target")
+        verbose_name_plural = _("petal targets")
+        ordering = ["figure", "-month"]
+        constraints = [
+            models.UniqueConstraint(fields=["organisation", "figure", "month"], name="petal_target_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.figure} {self.month:%Y-%m}: {self.value}"

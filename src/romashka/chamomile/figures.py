@@ -1,0 +1,122 @@
+"""The petals and the registry of their health figures: each figure a definition and a function of the scope and a date.
+
+A figure whose data the product does not collect yet (client NPS, eNPS, partner satisfaction, royalties,
+delivery quality) is registered without a function and shows "no data yet"; the app that starts collecting
+it calls `figure_provider_set` and the figure appears everywhere (page, API, exports, targets).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from romashka.core.access import Capability, Scope
+
+
+class Petal(models.TextChoices):
+    GUESTS = "guests", _("guests")
+    EMPLOYEES = "employees", _("employees")
+    FRANCHISE = "franchise", _("franchise partners")
+    SUPPLIERS = "suppliers", _("suppliers and business partners")
+    INVESTORS = "investors", _("investors")
+    COMMUNITY = "community", _("community and the state")
+
+
+# The petals' own hues (STYLE: petals have their own hues; health is shown by the ring and the chip).
+PETAL_COLOURS = {
+    Petal.GUESTS: "#f4c542",
+    Petal.EMPLOYEES: "#7cb9e8",
+    Petal.FRANCHISE: "#c39bd3",
+    Petal.SUPPLIERS: "#f0a868",
+    Petal.INVESTORS: "#76c7a0",
+    Petal.COMMUNITY: "#f28fad",
+}
+
+
+class Unit(models.TextChoices):
+    CLIENTS = "clients", _("clients")
+    PEOPLE = "people", _("people")
+    PERCENT = "percent", _("%")
+    ROUBLES = "roubles", "₽"
+    MONTHS = "months", _("months")
+    COUNT = "count", _("pcs.")
+    SCORE = "score", _("points")
+
+
+@dataclass(frozen=True)
+class FigureContext:
+    """What a figure function gets: whose data (the scope) and on which day (figures over a year end on it)."""
+
+    scope: Scope
+    as_of: date
+
+    @property
+    def organisation_id(self) -> int:
+        return self.scope.organisation_id
+
+
+FigureFunction = Callable[[FigureContext], Decimal | None]
+
+
+@dataclass
+class Figure:
+    key: str
+    petal: Petal
+    label: object  # a lazy translation
+    definition: object
+    unit: Unit
+    higher_is_better: bool = True
+    compute: FigureFunction | None = None
+    # Shown when compute is None: where the figure will come from.
+    missing: object = field(default=_("No data yet: the product does not collect it yet."))
+
+    @property
+    def has_provider(self) -> bool:
+        return self.compute is not None
+
+
+FIGURES: dict[str, Figure] = {}
+
+
+def figure_register(figure: Figure) -> Figure:
+    if figure.key in FIGURES:
+        raise ValueError(f"figure {figure.key!r} is registered twice")
+    FIGURES[figure.key] = figure
+    return figure
+
+
+def figure_provider_set(key: str, compute: FigureFunction) -> None:
+    """Gives a registered figure its function (the feedback app does this for NPS and eNPS)."""
+    FIGURES[key].compute = compute
+
+
+def petal_figures(petal: Petal) -> list[Figure]:
+    return [figure for figure in FIGURES.values() if figure.petal == petal]
+
+
+def petals_visible(scope: Scope) -> list[Petal]:
+    """Which petals a scope may see: a franchise partner sees its own guests, staff, locations, suppliers'
+    orders and community work; the network's investors only roles that see partners."""
+    petals = []
+    if scope.can(Capability.VIEW_CLIENTS):
+        petals.append(Petal.GUESTS)
+    if scope.can(Capability.VIEW_STAFF):
+        petals.append(Petal.EMPLOYEES)
+    if scope.can(Capability.VIEW_PARTNERS) or is_partner_scope(scope):
+        petals += [Petal.FRANCHISE, Petal.SUPPLIERS]
+    if scope.can(Capability.VIEW_PARTNERS) and scope.sees_all_locations:
+        petals.append(Petal.INVESTORS)
+    if scope.can(Capability.VIEW_DASHBOARD):
+        petals.append(Petal.COMMUNITY)
+    return petals
+
+
+def is_partner_scope(scope: Scope) -> bool:
+    from romashka.core.choices import Role
+
+    return scope.role == Role.FRANCHISE_PARTNER

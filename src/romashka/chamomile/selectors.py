@@ -1,0 +1,619 @@
+"""Reads of the chamomile: every petal's health figures (set-based, a query or two each) and the petals' breakdowns."""
+
+from __future__ import annotations
+
+import statistics
+from dataclasses import dataclass
+from datetime import date, timedelta
+from decimal import ROUND_HALF_UP, Decimal
+
+from django.db.models import Count, OuterRef, Q, Subquery, Sum
+from django.utils.translation import gettext_lazy as _
+
+from romashka.chamomile.figures import (
+    FIGURES,
+    Figure,
+    FigureContext,
+    Petal,
+    Unit,
+    figure_register,
+    petal_figures,
+    petals_visible,
+)
+from romashka.chamomile.models import CommunityInitiative, Investment, Payout, PetalTarget, SupplierOrder
+from romashka.core.access import Scope, in_scope
+from romashka.core.choices import Ownership, PartyKind
+from romashka.core.models import Employee, Party
+from romashka.engine.finance import roi, xirr
+from romashka.path.choices import Status
+from romashka.path.models import Purchase, StatusEvent
+
+HUNDRED = Decimal(100)
+ZERO = Decimal(0)
+
+
+# ─── periods ──────────────────────────────────────────────────────────────────────────────────────────
+
+def month_start(day: date) -> date:
+    return day.replace(day=1)
+
+
+def month_end(day: date) -> date:
+    following = (day.replace(day=28) + timedelta(days=4)).replace(day=1)
+    return following - timedelta(days=1)
+
+
+def months_before(month: date, count: int) -> date:
+    year, index = divmod(month.year * 12 + month.month - 1 - count, 12)
+    return date(year, index + 1, 1)
+
+
+def year_window(as_of: date) -> tuple[date, date]:
+    """The twelve months ending on as_of: (first day, as_of); the year before is year_window(first − 1)."""
+    return as_of - timedelta(days=364), as_of
+
+
+def _ratio(numerator, denominator) -> Decimal | None:
+    if not denominator:
+        return None
+    return (Decimal(numerator) / Decimal(denominator)).quantize(Decimal("0.0001"), rounding=ROUND_HALF_UP)
+
+
+def _percent(numerator, denominator) -> Decimal | None:
+    share = _ratio(numerator, denominator)
+    return None if share is None else (share * HUNDRED).quantize(Decimal("0.01"))
+
+
+def growth_percent(current, previous) -> Decimal | None:
+    """(current − previous) / previous in per cent; None when there was nothing the year before."""
+    if not previous:
+        return None
+    return _percent(Decimal(current or 0) - Decimal(previous), previous)
+
+
+def _two_years(queryset, date_field: str, amount_field: str, as_of: date) -> tuple[Decimal, Decimal]:
+    """Sums over the last twelve months and the twelve before them, in one query."""
+    start, end = year_window(as_of)
+    before_start, before_end = year_window(start - timedelta(days=1))
+    totals = queryset.aggregate(
+        current=Sum(amount_field, filter=Q(**{f"{date_field}__gte": start, f"{date_field}__lte": end})),
+        previous=Sum(amount_field, filter=Q(**{f"{date_field}__gte": before_start, f"{date_field}__lte": before_end})),
+    )
+    return totals["current"] or ZERO, totals["previous"] or ZERO
+
+
+# ─── guests ───────────────────────────────────────────────────────────────────────────────────────────
+
+def guest_status_counts(scope: Scope, on: date) -> dict[str, int]:
+    """The scope's guests by their status on a date (the last status event on or before it), one query."""
+    last = StatusEvent.objects.filter(party_id=OuterRef("pk"), changed_on__lte=on).order_by("-changed_on")
+    guests = in_scope(
+        Party.objects.filter(organisation_id=scope.organisation_id, roles__kind=PartyKind.GUEST), scope,
+        "home_location_id",
+    )
+    rows = (
+        guests.annotate(status=Subquery(last.values("to_status")[:1]))
+        .filter(status__isnull=False).order_by().values("status").annotate(clients=Count("pk"))
+    )
+    counts = {status.value: 0 for status in Status}
+    for row in rows:
+        counts[row["status"]] += row["clients"]
+    return counts
+
+
+def active_clients(ctx: FigureContext) -> Decimal:
+    counts = guest_status_counts(ctx.scope, ctx.as_of)
+    return Decimal(counts[Status.NOVICE] + counts[Status.FAN])
+
+
+def fan_share(ctx: FigureContext) -> Decimal | None:
+    counts = guest_status_counts(ctx.scope, ctx.as_of)
+    return _percent(counts[Status.FAN], counts[Status.NOVICE] + counts[Status.FAN])
+
+
+# ─── employees ────────────────────────────────────────────────────────────────────────────────────────
+
+def _staff(scope: Scope):
+    return in_scope(Employee.objects.filter(party__organisation_id=scope.organisation_id), scope, "location_id")
+
+
+def _employed_on(day: date) -> Q:
+    return Q(hired_on__lte=day) & (Q(left_on__isnull=True) | Q(left_on__gt=day))
+
+
+def staff_turnover(ctx: FigureContext) -> Decimal | None:
+    """Exits over the twelve months / the mean of the headcounts at their start and end, in per cent."""
+    start, end = year_window(ctx.as_of)
+    day_before = start - timedelta(days=1)
+    totals = _staff(ctx.scope).aggregate(
+        exits=Count("pk", filter=Q(left_on__gte=start, left_on__lte=end)),
+        at_start=Count("pk", filter=_employed_on(day_before)),
+        at_end=Count("pk", filter=_employed_on(end)),
+    )
+    mean_headcount = Decimal(totals["at_start"] + totals["at_end"]) / 2
+    return _percent(totals["exits"], mean_headcount)
+
+
+def staff_tenure(ctx: FigureContext) -> Decimal | None:
+    """The median time the staff employed on the day have worked, in months."""
+    hired = list(_staff(ctx.scope).filter(_employed_on(ctx.as_of)).values_list("hired_on", flat=True))
+    if not hired:
+        return None
+    median_days = statistics.median((ctx.as_of - day).days for day in hired)
+    return (Decimal(median_days) / Decimal("30.4375")).quantize(Decimal("0.1"))
+
+
+def headcount(ctx: FigureContext) -> Decimal:
+    return Decimal(_staff(ctx.scope).filter(_employed_on(ctx.as_of)).count())
+
+
+# ─── franchise partners ───────────────────────────────────────────────────────────────────────────────
+
+def _franchise_purchases(scope: Scope):
+    purchases = Purchase.objects.filter(
+        organisation_id=scope.organisation_id, location__ownership=Ownership.FRANCHISE
+    )
+    return in_scope(purchases, scope, "location_id")
+
+
+def franchise_revenue(ctx: FigureContext) -> Decimal:
+    current, _previous = _two_years(_franchise_purchases(ctx.scope), "purchased_on", "amount", ctx.as_of)
+    return current
+
+
+def franchise_growth(ctx: FigureContext) -> Decimal | None:
+    current, previous = _two_years(_franchise_purchases(ctx.scope), "purchased_on", "amount", ctx.as_of)
+    return growth_percent(current, previous)
+
+
+@dataclass(frozen=True)
+class PartnerRevenue:
+    partner_id: int
+    name: str
+    locations: int
+    revenue: Decimal  # the twelve months to as_of
+    revenue_before: Decimal  # the twelve months before
+    growth: Decimal | None
+
+
+def partner_revenues(*, organisation_id: int, as_of: date) -> list[PartnerRevenue]:
+    """Every franchise partner of the organisation (also one without locations): revenue of its locations, two queries.
+
+    Internal to the network's view and to the medians; a partner's page shows only its own row by name.
+    """
+    start, end = year_window(as_of)
+    before_start, before_end = year_window(start - timedelta(days=1))
+    partners = (
+        Party.objects.filter(organisation_id=organisation_id, roles__kind=PartyKind.FRANCHISE_PARTNER)
+        .annotate(location_count=Count("partner_locations", distinct=True)).order_by("name")
+    )
+    sums = {
+        row["location__partner_id"]: row
+        for row in Purchase.objects.filter(organisation_id=organisation_id, location__partner__isnull=False)
+        .filter(purchased_on__gte=before_start, purchased_on__lte=end)
+        .order_by().values("location__partner_id")
+        .annotate(current=Sum("amount", filter=Q(purchased_on__gte=start)),
+                  previous=Sum("amount", filter=Q(purchased_on__lte=before_end)))
+    }
+    result = []
+    for partner in partners:
+        row = sums.get(partner.pk, {})
+        current, previous = row.get("current") or ZERO, row.get("previous") or ZERO
+        result.append(PartnerRevenue(partner.pk, partner.name, partner.location_count, current, previous,
+                                     growth_percent(current, previous)))
+    return result
+
+
+def median_or_none(values) -> Decimal | None:
+    values = [Decimal(v) for v in values if v is not None]
+    if not values:
+        return None
+    return Decimal(statistics.median(values)).quantize(Decimal("0.01"))
+
+
+# ─── suppliers ────────────────────────────────────────────────────────────────────────────────────────
+
+def _orders(scope: Scope):
+    return in_scope(SupplierOrder.objects.filter(organisation_id=scope.organisation_id), scope, "location_id")
+
+
+def supplier_volume(ctx: FigureContext) -> Decimal:
+    current, _previous = _two_years(_orders(ctx.scope), "ordered_on", "amount", ctx.as_of)
+    return current
+
+
+def supplier_growth(ctx: FigureContext) -> Decimal | None:
+    current, previous = _two_years(_orders(ctx.scope), "ordered_on", "amount", ctx.as_of)
+    return growth_percent(current, previous)
+
+
+def supplier_top3_share(ctx: FigureContext) -> Decimal | None:
+    """The three largest suppliers' share of the twelve months' orders, in per cent (dependence on few)."""
+    start, end = year_window(ctx.as_of)
+    amounts = list(
+        _orders(ctx.scope).filter(ordered_on__gte=start, ordered_on__lte=end).order_by()
+        .values("supplier_id").annotate(total=Sum("amount")).values_list("total", flat=True)
+    )
+    total = sum(amounts, ZERO)
+    return _percent(sum(sorted(amounts, reverse=True)[:3], ZERO), total)
+
+
+@dataclass(frozen=True)
+class SupplierTurnover:
+    supplier_id: int
+    name: str
+    orders: int  # count in the twelve months
+    volume: Decimal
+    volume_before: Decimal
+    growth: Decimal | None
+    share: Decimal | None  # of the scope's orders in the twelve months, per cent
+
+
+def supplier_turnovers(*, scope: Scope, as_of: date) -> list[SupplierTurnover]:
+    """Every supplier and business partner with the scope's orders over two years, largest first; two queries."""
+    start, end = year_window(as_of)
+    before_start, before_end = year_window(start - timedelta(days=1))
+    rows = {
+        row["supplier_id"]: row
+        for row in _orders(scope).filter(ordered_on__gte=before_start, ordered_on__lte=end).order_by()
+        .values("supplier_id")
+        .annotate(current=Sum("amount", filter=Q(ordered_on__gte=start)),
+                  previous=Sum("amount", filter=Q(ordered_on__lte=before_end)),
+                  count=Count("pk", filter=Q(ordered_on__gte=start)))
+    }
+    suppliers = Party.objects.filter(
+        organisation_id=scope.organisation_id, roles__kind__in=[PartyKind.SUPPLIER, PartyKind.BUSINESS_PARTNER]
+    ).distinct().values_list("pk", "name")
+    total = sum((row["current"] or ZERO for row in rows.values()), ZERO)
+    result = []
+    for supplier_id, name in suppliers:
+        row = rows.get(supplier_id, {})
+        current, previous = row.get("current") or ZERO, row.get("previous") or ZERO
+        result.append(SupplierTurnover(supplier_id, name, row.get("count") or 0, current, previous,
+                                       growth_percent(current, previous), _percent(current, total)))
+    return sorted(result, key=lambda s: (-s.volume, s.name))
+
+
+@dataclass(frozen=True)
+class SupplierMonthly:
+    years: list[int]
+    months: list[int]  # 1..12
+    volume: dict[int, dict[int, Decimal]]  # year → month → amount
+    yearly: dict[int, Decimal]
+    yearly_growth: dict[int, Decimal | None]
+    by_location: list[tuple[str, Decimal, Decimal, Decimal | None]]  # name, this year, last year, growth
+
+
+def supplier_monthly(*, scope: Scope, supplier_id: int, as_of: date) -> SupplierMonthly:
+    """One supplier's orders from the scope by calendar month and year up to as_of, and by location (two queries)."""
+    orders = _orders(scope).filter(supplier_id=supplier_id, ordered_on__lte=as_of)
+    from django.db.models.functions import ExtractMonth, ExtractYear
+
+    rows = (orders.annotate(year=ExtractYear("ordered_on"), month=ExtractMonth("ordered_on")).order_by()
+            .values("year", "month").annotate(total=Sum("amount")))
+    volume: dict[int, dict[int, Decimal]] = {}
+    for row in rows:
+        volume.setdefault(row["year"], {})[row["month"]] = row["total"]
+    years = sorted(volume)
+    yearly = {year: sum(volume[year].values(), ZERO) for year in years}
+    yearly_growth = {year: growth_percent(yearly[year], yearly.get(year - 1)) for year in years}
+    start, end = year_window(as_of)
+    before_start, before_end = year_window(start - timedelta(days=1))
+    by_location = [
+        (row["location__name"] or "—", row["current"] or ZERO, row["previous"] or ZERO,
+         growth_percent(row["current"] or ZERO, row["previous"] or ZERO))
+        for row in orders.filter(ordered_on__gte=before_start).order_by("location__name")
+        .values("location__name")
+        .annotate(current=Sum("amount", filter=Q(ordered_on__gte=start)),
+                  previous=Sum("amount", filter=Q(ordered_on__lte=before_end)))
+    ]
+    return SupplierMonthly(years, list(range(1, 13)), volume, yearly, yearly_growth, by_location)
+
+
+# ─── investors ────────────────────────────────────────────────────────────────────────────────────────
+
+@dataclass(frozen=True)
+class InvestorReturn:
+    investor_id: int | None  # None: the whole network
+    name: str
+    invested: Decimal
+    paid_out: Decimal
+    roi: Decimal | None  # per cent
+    irr: Decimal | None  # per cent a year
+    first_investment: date | None
+
+
+def _return(investor_id, name, flows: list[tuple[date, Decimal]]) -> InvestorReturn:
+    invested = sum((-amount for _day, amount in flows if amount < 0), ZERO)
+    paid = sum((amount for _day, amount in flows if amount > 0), ZERO)
+    ratio = roi(invested=float(invested), paid_out=float(paid))
+    rate = xirr([(day, float(amount)) for day, amount in flows]) if flows else None
+    first = min((day for day, amount in flows if amount < 0), default=None)
+    return InvestorReturn(
+        investor_id, name, invested, paid,
+        None if ratio is None else Decimal(ratio * 100).quantize(Decimal("0.01")),
+        None if rate is None else Decimal(rate * 100).quantize(Decimal("0.01")),
+        first,
+    )
+
+
+def investor_returns(*, organisation_id: int, as_of: date) -> tuple[list[InvestorReturn], InvestorReturn]:
+    """Per investor and overall: invested, paid out, ROI (cash on cash) and IRR of the dated flows up to as_of.
+
+    Three queries. Money invested is an outflow of the investor, a payout an inflow; no valuation of the
+    stake is assumed, so the IRR is what the payouts alone returned.
+    """
+    investors = list(Party.objects.filter(organisation_id=organisation_id, roles__kind=PartyKind.INVESTOR)
+                     .order_by("name").values_list("pk", "name"))
+    flows: dict[int, list[tuple[date, Decimal]]] = {pk: [] for pk, _name in investors}
+    for investor_id, day, amount in Investment.objects.filter(
+            organisation_id=organisation_id, invested_on__lte=as_of).values_list("investor_id", "invested_on", "amount"):
+        flows.setdefault(investor_id, []).append((day, -amount))
+    for investor_id, day, amount in Payout.objects.filter(
+            organisation_id=organisation_id, paid_on__lte=as_of).values_list("investor_id", "paid_on", "amount"):
+        flows.setdefault(investor_id, []).append((day, amount))
+    rows = [_return(pk, name, flows[pk]) for pk, name in investors]
+    overall = _return(None, str(_("All investors")), [flow for pk, _name in investors for flow in flows[pk]])
+    return rows, overall
+
+
+def _overall_return(ctx: FigureContext) -> InvestorReturn:
+    _rows, overall = investor_returns(organisation_id=ctx.organisation_id, as_of=ctx.as_of)
+    return overall
+
+
+def invested_total(ctx: FigureContext) -> Decimal:
+    return Investment.objects.filter(organisation_id=ctx.organisation_id, invested_on__lte=ctx.as_of).aggregate(
+        total=Sum("amount"))["total"] or ZERO
+
+
+def paid_out_total(ctx: FigureContext) -> Decimal:
+    return Payout.objects.filter(organisation_id=ctx.organisation_id, paid_on__lte=ctx.as_of).aggregate(
+        total=Sum("amount"))["total"] or ZERO
+
+
+def investors_roi(ctx: FigureContext) -> Decimal | None:
+    return _overall_return(ctx).roi
+
+
+def investors_irr(ctx: FigureContext) -> Decimal | None:
+    return _overall_return(ctx).irr
+
+
+# ─── community ────────────────────────────────────────────────────────────────────────────────────────
+
+def _initiatives(scope: Scope):
+    initiatives = CommunityInitiative.objects.filter(organisation_id=scope.organisation_id)
+    if scope.sees_all_locations:
+        return initiatives
+    return initiatives.filter(location_id__in=scope.location_ids)
+
+
+def _community_year(ctx: FigureContext) -> dict:
+    start, end = year_window(ctx.as_of)
+    return _initiatives(ctx.scope).filter(held_on__gte=start, held_on__lte=end).aggregate(
+        held=Count("pk"), reach=Sum("reach"), cost=Sum("cost"))
+
+
+def initiatives_held(ctx: FigureContext) -> Decimal:
+    return Decimal(_community_year(ctx)["held"])
+
+
+def community_reach(ctx: FigureContext) -> Decimal:
+    return Decimal(_community_year(ctx)["reach"] or 0)
+
+
+def community_cost(ctx: FigureContext) -> Decimal:
+    return _community_year(ctx)["cost"] or ZERO
+
+
+@dataclass(frozen=True)
+class CommunityYear:
+    year: int
+    held: int
+    reach: int
+    cost: Decimal
+    by_kind: dict[str, int]
+
+
+def community_yearly(*, scope: Scope) -> list[CommunityYear]:
+    """Initiatives by year, newest first: how many, reach, cost, and how many of each kind (one query)."""
+    from django.db.models.functions import ExtractYear
+
+    rows = (_initiatives(scope).annotate(year=ExtractYear("held_on")).order_by()
+            .values("year", "kind").annotate(held=Count("pk"), reach=Sum("reach"), cost=Sum("cost")))
+    years: dict[int, dict] = {}
+    for row in rows:
+        year = years.setdefault(row["year"], {"held": 0, "reach": 0, "cost": ZERO, "by_kind": {}})
+        year["held"] += row["held"]
+        year["reach"] += row["reach"] or 0
+        year["cost"] += row["cost"] or ZERO
+        year["by_kind"][row["kind"]] = row["held"]
+    return [CommunityYear(year, **values) for year, values in sorted(years.items(), reverse=True)]
+
+
+# ─── the registry ─────────────────────────────────────────────────────────────────────────────────────
+
+for _figure in [
+    Figure("active_clients", Petal.GUESTS, _("Active clients"),
+           _("Guests whose status on the day is novice or fan (bought within the purchase cycle)."),
+           Unit.CLIENTS, compute=active_clients),
+    Figure("fan_share", Petal.GUESTS, _("Share of fans"),
+           _("Fans among the active clients (novices and fans) on the day."), Unit.PERCENT, compute=fan_share),
+    Figure("client_nps", Petal.GUESTS, _("Client NPS"),
+           _("Net promoter score of the clients' survey answers in the month: promoters − detractors, per cent."),
+           Unit.SCORE, missing=_("No data yet: appears when client surveys (NPS) are collected.")),
+    Figure("enps", Petal.EMPLOYEES, _("eNPS"),
+           _("Employee net promoter score of the month's pulse survey: promoters − detractors, per cent."),
+           Unit.SCORE, missing=_("No data yet: appears when employee pulse surveys (eNPS) are collected.")),
+    Figure("staff_turnover", Petal.EMPLOYEES, _("Staff turnover"),
+           _("Employees who left in the twelve months to the day, per cent of the mean headcount at the start and the end."),
+           Unit.PERCENT, higher_is_better=False, compute=staff_turnover),
+    Figure("staff_tenure", Petal.EMPLOYEES, _("Median tenure"),
+           _("The median time the staff employed on the day have worked, in months."), Unit.MONTHS,
+           compute=staff_tenure),
+    Figure("franchise_revenue", Petal.FRANCHISE, _("Franchise revenue"),
+           _("Purchases at franchise partners' locations in the twelve months to the day, refunds included."),
+           Unit.ROUBLES, compute=franchise_revenue),
+    Figure("franchise_growth", Petal.FRANCHISE, _("Franchise revenue growth"),
+           _("Franchise locations' revenue of the twelve months against the twelve before, per cent."),
+           Unit.PERCENT, compute=franchise_growth),
+    Figure("partner_satisfaction", Petal.FRANCHISE, _("Partner satisfaction"),
+           _("The franchise partners' satisfaction survey score of the month."), Unit.SCORE,
+           missing=_("No data yet: appears when partner satisfaction surveys are collected.")),
+    Figure("royalties_on_time", Petal.FRANCHISE, _("Royalties paid on time"),
+           _("Share of royalty payments due in the twelve months that arrived by their due date."), Unit.PERCENT,
+           missing=_("No data yet: royalty payments are not recorded in Romashka.")),
+    Figure("supplier_volume", Petal.SUPPLIERS, _("Order volume"),
+           _("Orders the network gave its suppliers and business partners in the twelve months to the day."),
+           Unit.ROUBLES, compute=supplier_volume),
+    Figure("supplier_growth", Petal.SUPPLIERS, _("Order volume year on year"),
+           _("The twelve months' orders against the twelve before, per cent."), Unit.PERCENT,
+           compute=supplier_growth),
+    Figure("supplier_top3_share", Petal.SUPPLIERS, _("Share of the three largest suppliers"),
+           _("The three largest suppliers' share of the twelve months' orders, per cent: how much the network depends on few."),
+           Unit.PERCENT, higher_is_better=False, compute=supplier_top3_share),
+    Figure("delivery_quality", Petal.SUPPLIERS, _("Delivery quality rating"),
+           _("The locations' rating of deliveries (on time, complete, quality)."), Unit.SCORE,
+           missing=_("No data yet: delivery ratings are not recorded in Romashka.")),
+    Figure("invested", Petal.INVESTORS, _("Invested"),
+           _("All the investors' money received up to the day."), Unit.ROUBLES, compute=invested_total),
+    Figure("paid_out", Petal.INVESTORS, _("Paid out"),
+           _("All payouts to investors up to the day."), Unit.ROUBLES, compute=paid_out_total),
+    Figure("investors_roi", Petal.INVESTORS, _("ROI"),
+           _("(paid out − invested) / invested, per cent, cash on cash: the stake itself is not valued."),
+           Unit.PERCENT, compute=investors_roi),
+    Figure("investors_irr", Petal.INVESTORS, _("IRR"),
+           _("The annual rate at which the dated investments and payouts up to the day net to zero (XIRR), per cent."),
+           Unit.PERCENT, compute=investors_irr),
+    Figure("initiatives_held", Petal.COMMUNITY, _("Initiatives held"),
+           _("Community initiatives (forums, city events, foundation programmes) in the twelve months to the day."),
+           Unit.COUNT, compute=initiatives_held),
+    Figure("community_reach", Petal.COMMUNITY, _("Reach"),
+           _("People the twelve months' initiatives reached."), Unit.PEOPLE, compute=community_reach),
+    Figure("community_cost", Petal.COMMUNITY, _("Cost of initiatives"),
+           _("What the twelve months' initiatives cost; a target is a budget not to exceed."), Unit.ROUBLES,
+           higher_is_better=False, compute=community_cost),
+]:
+    figure_register(_figure)
+
+
+# ─── health against targets ───────────────────────────────────────────────────────────────────────────
+
+AHEAD, BEHIND, NO_TARGET, NO_DATA = "ahead", "behind", "no_target", "no_data"
+
+
+@dataclass(frozen=True)
+class FigureHealth:
+    figure: Figure
+    value: Decimal | None
+    previous: Decimal | None  # at the end of the previous month
+    target: Decimal | None
+    health: str
+
+    @property
+    def trend(self) -> Decimal | None:
+        if self.value is None or self.previous is None:
+            return None
+        return self.value - self.previous
+
+    @property
+    def trend_is_good(self) -> bool | None:
+        trend = self.trend
+        if not trend:
+            return None
+        return (trend > 0) == self.figure.higher_is_better
+
+
+@dataclass(frozen=True)
+class PetalHealth:
+    petal: Petal
+    figures: list[FigureHealth]
+
+    @property
+    def health(self) -> str:
+        """Behind when any figure with a target is behind; ahead when every figure with a target is ahead."""
+        states = {f.health for f in self.figures}
+        if BEHIND in states:
+            return BEHIND
+        if AHEAD in states:
+            return AHEAD
+        if all(f.value is None for f in self.figures):
+            return NO_DATA
+        return NO_TARGET
+
+    @property
+    def behind(self) -> list[FigureHealth]:
+        return [f for f in self.figures if f.health == BEHIND]
+
+
+def figure_health(figure: Figure, value: Decimal | None, target: Decimal | None) -> str:
+    if value is None:
+        return NO_DATA
+    if target is None:
+        return NO_TARGET
+    met = value >= target if figure.higher_is_better else value <= target
+    return AHEAD if met else BEHIND
+
+
+def targets_in_force(*, organisation_id: int, month: date) -> dict[str, Decimal]:
+    """Each figure's target for the month: the latest set for that month or an earlier one (a target holds until changed)."""
+    rows = (PetalTarget.objects.filter(organisation_id=organisation_id, month__lte=month_start(month))
+            .order_by("figure", "-month").values_list("figure", "value"))
+    targets: dict[str, Decimal] = {}
+    for key, value in rows:
+        targets.setdefault(key, value)
+    return targets
+
+
+def period_as_of(month: date, today: date) -> date:
+    """The day a month's figures are taken on: its last day, or today while the month runs."""
+    return min(month_end(month), today)
+
+
+def chamomile(*, scope: Scope, month: date, today: date, petals: list[Petal] | None = None) -> list[PetalHealth]:
+    """Every visible petal's figures for the month with targets and the previous month's values.
+
+    A franchise partner's chamomile has no targets (targets are the network's) and shows its own figures.
+    Queries: one for the targets and one or two per figure and month, independent of the data's size.
+    """
+    from romashka.chamomile.figures import is_partner_scope
+
+    as_of = period_as_of(month, today)
+    previous_as_of = month_start(month) - timedelta(days=1)
+    targets = {} if is_partner_scope(scope) else targets_in_force(organisation_id=scope.organisation_id, month=month)
+    now_ctx, before_ctx = FigureContext(scope, as_of), FigureContext(scope, previous_as_of)
+    result = []
+    for petal in petals if petals is not None else petals_visible(scope):
+        figures = []
+        for figure in petal_figures(petal):
+            value = figure.compute(now_ctx) if figure.compute else None
+            previous = figure.compute(before_ctx) if figure.compute else None
+            target = targets.get(figure.key)
+            figures.append(FigureHealth(figure, value, previous, target, figure_health(figure, value, target)))
+        result.append(PetalHealth(petal, figures))
+    return result
+
+
+@dataclass(frozen=True)
+class MonthSummary:
+    month: date
+    petals: list[PetalHealth]
+
+    @property
+    def behind(self) -> list[PetalHealth]:
+        return [p for p in self.petals if p.health == BEHIND]
+
+
+def monthly_summary(*, scope: Scope, until: date, months: int, today: date) -> list[MonthSummary]:
+    """The last `months` months, newest first: each petal's health against the targets in force then."""
+    last = month_start(until)
+    return [
+        MonthSummary(months_before(last, back), chamomile(scope=scope, month=months_before(last, back), today=today))
+        for back in range(months)
+    ]
+
+
+def figure_keys_with_provider() -> list[str]:
+    return [key for key, figure in FIGURES.items() if figure.has_provider]
+
