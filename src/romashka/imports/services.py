@@ -165,6 +165,8 @@ def _copy_into(parsed: ParsedFile, table: str, columns: list[str], select_sql: s
                     progress(stage, int(rows * sent / size), rows)
             csv_path.unlink(missing_ok=True)
             return
+        # A larger page cache keeps the pages being written in memory while millions of rows go in.
+        cursor.execute("PRAGMA cache_size = -262144")
         placeholders = ", ".join(["%s"] * len(columns))
         sql = f"INSERT INTO {table} ({quoted}) VALUES ({placeholders})"  # noqa: S608 - names from model metadata
         result = parsed.connection.execute(select_sql)
@@ -187,6 +189,9 @@ def _insert_new(parsed: ParsedFile, model, fields: list[str], select_sql: str, *
     columns = _columns(model, fields)
     table = _quoted_table(model)
     if table_is_empty:
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cursor:  # the indexes are rebuilt at the end: sort in memory
+                cursor.execute("SET LOCAL maintenance_work_mem = '512MB'")
         with secondary_indexes_deferred(model):
             _copy_into(parsed, table, columns, select_sql, rows=rows, progress=progress, stage=stage)
         return rows
@@ -248,24 +253,24 @@ def _parties_by_external_id(organisation: Organisation, *, after_pk: int = 0) ->
     return external_ids, party_ids
 
 
+def _location_key(text: str) -> str:
+    return " ".join(str(text).casefold().split())
+
+
 def _locations(parsed: ParsedFile, organisation: Organisation) -> None:
-    """``locations`` (key → id) by code and by name, case and spaces ignored; a code wins over a name."""
-    keys: list[str] = []
-    ids: list[int] = []
-    seen: set[str] = set()
+    """``location_ids`` (the location as written in the file → id), by code or by name, case and spaces
+    ignored, a code before a name; found for the file's few distinct values, not row by row."""
+    by_key: dict[str, int] = {}
     rows = (list(Location.objects.filter(organisation=organisation).values_list("code", "name", "pk"))
             if organisation.pk else [])
     for index in (0, 1):
         for row in rows:
-            key = " ".join(str(row[index]).casefold().split())
-            if key and key not in seen:
-                seen.add(key)
-                keys.append(key)
-                ids.append(row[2])
-    _put(parsed, "locations", {"key": keys, "location_id": ids}, {"key": "text", "location_id": "int"})
-
-
-LOCATION_KEY = "array_to_string(string_split_regex(lower(trim(location)), '\\s+'), ' ')"
+            by_key.setdefault(_location_key(row[index]), row[2])
+    written = [row[0] for row in parsed.connection.execute(
+        "SELECT DISTINCT location FROM accepted WHERE location IS NOT NULL").fetchall()]
+    known = [(text, by_key[_location_key(text)]) for text in written if _location_key(text) in by_key]
+    _put(parsed, "location_ids", {"written": [text for text, _id in known], "location_id": [pk for _t, pk in known]},
+         {"written": "text", "location_id": "int"})
 
 
 def _reject_unknown_locations(parsed: ParsedFile, organisation: Organisation) -> None:
@@ -273,9 +278,12 @@ def _reject_unknown_locations(parsed: ParsedFile, organisation: Organisation) ->
         return
     _locations(parsed, organisation)
     parsed.reject_where(
-        f"location IS NOT NULL AND {LOCATION_KEY} NOT IN (SELECT key FROM locations)",  # noqa: S608
+        "location IS NOT NULL AND location NOT IN (SELECT written FROM location_ids)",
         reason="unknown_location", role="location",
     )
+
+
+LOCATION_JOIN = "LEFT JOIN location_ids l ON l.written = accepted.location"
 
 
 def _ensure_roles(party_ids_sql: str, parsed: ParsedFile, kind: str, organisation: Organisation) -> int:
@@ -370,8 +378,8 @@ class PurchasesWriter(_Writer):
         extra, joins = {}, ""
         if has("location"):
             self.sql(
-                f"CREATE TEMP TABLE customer_home AS SELECT customer_id, mode(l.location_id) AS location_id "  # noqa: S608
-                f"FROM accepted JOIN locations l ON l.key = {LOCATION_KEY} GROUP BY customer_id"
+                "CREATE TEMP TABLE customer_home AS SELECT customer_id, mode(l.location_id) AS location_id "
+                "FROM accepted JOIN location_ids l ON l.written = accepted.location GROUP BY customer_id"
             )
             extra["home_location"] = "h.location_id"
             joins = "LEFT JOIN customer_home h ON h.customer_id = accepted.customer_id"
@@ -385,28 +393,35 @@ class PurchasesWriter(_Writer):
             + ("coalesce(location, '')" if has("location") else "''") + ", "
             + ("coalesce(category, '')" if has("category") else "''") + "))"
         )
-        same_values = (
-            "row_number() OVER (PARTITION BY customer_id, occurred_at, amount"
-            + (", location" if has("location") else "") + (", category" if has("category") else "")
-            + " ORDER BY row_number)"
-        )
-        hashed = f"'h:' || {values_key} || ':' || {same_values}"
+        # Window functions run over every row: only those the file needs.
+        numbers = []
+        without_receipt = accepted
         if has("receipt_ref"):
-            same_receipt = "row_number() OVER (PARTITION BY customer_id, receipt_ref ORDER BY row_number)"
+            without_receipt = self.sql("SELECT count(*) FROM accepted WHERE receipt_ref IS NULL").fetchall()[0][0]
+            numbers.append("row_number() OVER (PARTITION BY customer_id, receipt_ref ORDER BY row_number) AS n_receipt")
+        if without_receipt:
+            numbers.append(
+                "row_number() OVER (PARTITION BY customer_id, occurred_at, amount"
+                + (", location" if has("location") else "") + (", category" if has("category") else "")
+                + " ORDER BY row_number) AS n_same"
+            )
+        hashed = f"'h:' || {values_key} || ':' || n_same" if without_receipt else "NULL"
+        if has("receipt_ref"):
             receipt = (
-                f"CASE WHEN receipt_ref IS NULL THEN {hashed} WHEN {same_receipt} = 1 THEN receipt_ref "
-                f"ELSE receipt_ref || '#' || {same_receipt} END"
+                f"CASE WHEN receipt_ref IS NULL THEN {hashed} WHEN n_receipt = 1 THEN receipt_ref "
+                f"ELSE receipt_ref || '#' || n_receipt END"
             )
         else:
             receipt = hashed
         location = "l.location_id" if has("location") else "NULL"
-        location_join = f"LEFT JOIN locations l ON l.key = {LOCATION_KEY}" if has("location") else ""
+        location_join = LOCATION_JOIN if has("location") else ""
         category = "coalesce(category, '')" if has("category") else "''"
         zone = org.time_zone
+        numbered = f"(SELECT *, {', '.join(numbers)} FROM accepted) accepted" if numbers else "accepted"  # noqa: S608
         select = (
             f"SELECT {org.pk}, p.party_id, {location}, {_utc_text_sql('occurred_at', zone)}, "  # noqa: S608
             f"strftime(occurred_at, '%Y-%m-%d'), CAST(amount AS VARCHAR), {v.sql_text(self.source)}, {receipt}, "
-            f"{category}, {batch.pk} FROM accepted JOIN party_ids p ON p.external_id = accepted.customer_id {location_join}"
+            f"{category}, {batch.pk} FROM {numbered} JOIN party_ids p ON p.external_id = accepted.customer_id {location_join}"
         )
         table_is_empty = not Purchase.objects.exists()
         added = _insert_new(
@@ -418,7 +433,7 @@ class PurchasesWriter(_Writer):
         roles = _ensure_roles("SELECT party_id FROM party_ids WHERE external_id IN (SELECT customer_id FROM accepted)",
                               parsed, PartyKind.GUEST.value, org)
         ImportBatch.objects.filter(pk=batch.pk).update(rows_accepted=accepted)
-        if table_is_empty:
+        if table_is_empty and connection.vendor == "postgresql":
             with connection.cursor() as cursor:  # fresh statistics for the planner after a first load
                 cursor.execute(f"ANALYZE {_quoted_table(Purchase)}")
         return {"added": added, "already_there": accepted - added, "clients_added": clients_added,
@@ -441,7 +456,7 @@ class ClientsWriter(_Writer):
         extra, joins = {}, ""
         if has("location"):
             extra["home_location"] = "l.location_id"
-            joins = f"LEFT JOIN locations l ON l.key = {LOCATION_KEY}"
+            joins = LOCATION_JOIN
         if has("birthday"):
             extra["birthday"] = "strftime(birthday, '%Y-%m-%d')"
         if has("city"):
@@ -492,7 +507,7 @@ class EmployeesWriter(_Writer):
     def write(self) -> dict:
         parsed, org = self.parsed, self.organisation
         has = parsed.mapping.__contains__
-        locations = dict(self.sql("SELECT key, location_id FROM locations").fetchall()) if has("location") else {}
+        locations = dict(self.sql("SELECT written, location_id FROM location_ids").fetchall()) if has("location") else {}
         departments = {d.name.casefold(): d for d in Department.objects.filter(organisation=org)}
         columns = [name for name in ("name", "external_id", "location", "department", "position", "hired_on", "left_on")
                    if has(name)]
@@ -523,9 +538,8 @@ class EmployeesWriter(_Writer):
             if party is None:
                 party = Party.objects.create(organisation=org, name=row["name"], external_id=row.get("external_id"))
             PartyRole.objects.get_or_create(party=party, kind=PartyKind.EMPLOYEE, defaults={"since": row["hired_on"]})
-            location_key = " ".join((row.get("location") or "").casefold().split())
             employee = Employee.objects.create(
-                party=party, location_id=locations.get(location_key), department=department,
+                party=party, location_id=locations.get(row.get("location")), department=department,
                 position=(row.get("position") or "")[:100], hired_on=row["hired_on"], left_on=row.get("left_on"),
             )
             by_name_hired[(row["name"].casefold(), row["hired_on"])] = employee
@@ -540,7 +554,7 @@ class SupplierOrdersWriter(_Writer):
 
         parsed, org = self.parsed, self.organisation
         has = parsed.mapping.__contains__
-        locations = dict(self.sql("SELECT key, location_id FROM locations").fetchall()) if has("location") else {}
+        locations = dict(self.sql("SELECT written, location_id FROM location_ids").fetchall()) if has("location") else {}
         suppliers = Party.objects.filter(organisation=org, roles__kind=PartyKind.SUPPLIER)
         by_external = {p.external_id: p for p in suppliers if p.external_id}
         by_name = {p.name.casefold(): p for p in suppliers}
@@ -571,8 +585,7 @@ class SupplierOrdersWriter(_Writer):
             if (party.pk, ref) in stored:
                 continue
             stored.add((party.pk, ref))
-            location_key = " ".join((location or "").casefold().split())
-            new_orders.append(SupplierOrder(organisation=org, supplier=party, location_id=locations.get(location_key),
+            new_orders.append(SupplierOrder(organisation=org, supplier=party, location_id=locations.get(location),
                                             ordered_on=ordered_on, amount=amount, reference=ref[:100]))
         SupplierOrder.objects.bulk_create(new_orders, batch_size=1000)
         return {"added": len(new_orders), "already_there": len(rows) - len(new_orders),

@@ -508,7 +508,7 @@ def _read_csv_raw(connection, path: Path, source: str, kind: str | None, overrid
     columns = "{" + ", ".join(f"{v.sql_text(name)}: 'VARCHAR'" for name in names) + "}"
     try:
         connection.execute(
-            f"CREATE TEMP TABLE raw AS SELECT * FROM read_csv({v.sql_text(str(path))}, header = false, "  # noqa: S608
+            f"CREATE TEMP TABLE raw AS SELECT *, row_number() OVER () - 1 AS _index FROM read_csv({v.sql_text(str(path))}, header = false, "  # noqa: S608
             f"skip = {header_index + 1}, delim = {v.sql_text(delimiter)}, quote = '\"', escape = '\"', "
             f"columns = {columns}, auto_detect = false, store_rejects = true, rejects_table = 'csv_rejects', "
             f"rejects_scan = 'csv_reject_scans', max_line_size = 10000000, strict_mode = true, "
@@ -547,8 +547,8 @@ def _number_csv_lines(connection, path: Path, first_data_line: int) -> None:
     skipped = sorted(set(rejected_lines) | set(_blank_lines(path, first_data_line - 1)))
     # The i-th row read sits on the i-th line (from first_data_line) that was neither blank nor rejected.
     shifts = [line - first_data_line - index for index, line in enumerate(skipped)]
-    connection.execute("CREATE TEMP TABLE raw_numbered AS SELECT *, row_number() OVER () - 1 AS _index FROM raw")
-    connection.execute("DROP TABLE raw")
+    # ``raw`` was read with _index, the row's position; usually no line was skipped and a view numbers them.
+    connection.execute("ALTER TABLE raw RENAME TO raw_numbered")
     if shifts:
         connection.register("reject_shifts", pa.table({"shift": pa.array(shifts, pa.int64())}))
         connection.execute(
@@ -557,11 +557,11 @@ def _number_csv_lines(connection, path: Path, first_data_line: int) -> None:
             f"FROM raw_numbered r ORDER BY r._index"
         )
         connection.unregister("reject_shifts")
+        connection.execute("DROP TABLE raw_numbered")
     else:
         connection.execute(
-            f"CREATE TEMP TABLE raw AS SELECT * EXCLUDE (_index), _index + {first_data_line} AS _line FROM raw_numbered"  # noqa: S608
+            f"CREATE TEMP VIEW raw AS SELECT * EXCLUDE (_index), _index + {first_data_line} AS _line FROM raw_numbered"  # noqa: S608
         )
-    connection.execute("DROP TABLE raw_numbered")
 
 
 def _unique_names(headers: Sequence[str]) -> list[str]:
@@ -658,11 +658,13 @@ def read_table(
     max_bytes: int | None = DEFAULT_MAX_BYTES,
     memory_limit: str = "1GB",
     threads: int | None = None,
+    keep_raw: bool = False,
 ) -> ParsedFile:
     """Reads and checks a file of ``kind`` (None: recognised from the headers); see the module's docstring.
 
     ``mapping`` overrides the recognised columns (role → header; "" leaves a role out). Dates with
     a zone are moved to ``time_zone``; others are taken as written on the business's clock.
+    ``keep_raw`` keeps the cells as text in the table ``raw`` (for a preview).
     """
     if kind is not None and kind not in KINDS:
         raise IngestError(f"unknown kind «{kind}»; expected one of {', '.join(KINDS)}.")
@@ -690,7 +692,7 @@ def read_table(
         resolved = resolve_mapping(headers, kind, mapping)
         names = dict(zip(headers, _unique_names(headers), strict=True))
         rows = _parse(connection, kind, {role: names[header] for role, header in resolved.items()},
-                      time_zone=time_zone, date_format=date_format)
+                      time_zone=time_zone, date_format=date_format, keep_raw=keep_raw)
         if rows == 0:
             raise IngestError(f"{source}: the file has a header but no rows.")
     except BaseException:
@@ -704,29 +706,38 @@ def read_table(
     )
 
 
-def _parse(connection, kind: str, columns: dict[str, str], *, time_zone: str, date_format: str | None) -> int:
-    """Creates ``accepted`` and ``rejected`` from ``raw``; returns the number of rows read (blank ones skipped)."""
+def _parse(connection, kind: str, columns: dict[str, str], *, time_zone: str, date_format: str | None,
+           keep_raw: bool = False) -> int:
+    """Creates ``accepted`` and ``rejected`` from ``raw``; returns the number of rows read (blank ones skipped).
+
+    Three set-based passes: every value parsed (``parsed``, a view), each row's first problem found
+    (``checked``), then the accepted rows typed and the rejected ones with their column and value.
+    """
     described = connection.execute("DESCRIBE raw").fetchall()
     types = {row[0]: str(row[1]).upper() for row in described}
     all_columns = [name for name in types if name != "_line"]
     roles = [role for role in KINDS[kind] if role.name in columns]
     parsed: dict[str, str] = {}
-    raw: dict[str, str] = {}
     for role in roles:
         column = v.quote(columns[role.name])
         column_type = types[columns[role.name]]
-        raw[role.name] = f"CAST({column} AS VARCHAR)"
+        likely = None
+        if role.parser in ("datetime", "date") and column_type == "VARCHAR" and not date_format:
+            likely = v.likely_date_format(connection, "raw", column)
         parsed[role.name] = {
-            "id": lambda c, t: v.id_sql(c, t),
-            "text": lambda c, t: v.text_sql(c),
-            "datetime": lambda c, t: v.datetime_sql(c, t, time_zone=time_zone, date_format=date_format),
-            "date": lambda c, t: v.date_sql(c, t, time_zone=time_zone, date_format=date_format),
-            "amount": lambda c, t: v.amount_sql(c, t),
-            "phone": lambda c, t: v.text_sql(c),
-            "email": lambda c, t: v.email_sql(c),
-            "bool": lambda c, t: v.bool_sql(c),
-        }[role.parser](column, column_type)
-    blank = " AND ".join(f"{v.text_sql(v.quote(name))} IS NULL" for name in all_columns) or "false"
+            "id": lambda c, t, _likely: v.id_sql(c, t),
+            "text": lambda c, t, _likely: v.text_sql(c),
+            "datetime": lambda c, t, likely: v.datetime_sql(c, t, time_zone=time_zone, date_format=date_format,
+                                                            likely_format=likely),
+            "date": lambda c, t, likely: v.date_sql(c, t, time_zone=time_zone, date_format=date_format,
+                                                    likely_format=likely),
+            "amount": lambda c, t, _likely: v.amount_sql(c, t),
+            "phone": lambda c, t, _likely: v.text_sql(c),
+            "email": lambda c, t, _likely: v.email_sql(c),
+            "bool": lambda c, t, _likely: v.bool_sql(c),
+        }[role.parser](column, column_type, likely)
+    # (The readers give NULL for an empty cell; a row of spaces is a row, rejected for its missing values.)
+    not_blank = "NOT (" + " AND ".join(f"{v.quote(name)} IS NULL" for name in all_columns) + ")" if all_columns else "true"
     # A totals line: «Итого» in the first column or in any mapped text column.
     totals_columns = list(dict.fromkeys([all_columns[0], *(columns[r.name] for r in roles if r.parser in ("id", "text"))]))
     totals = " OR ".join(v.totals_sql(v.quote(name)) for name in totals_columns)
@@ -734,56 +745,64 @@ def _parse(connection, kind: str, columns: dict[str, str], *, time_zone: str, da
     checks: list[tuple[str, str, str]] = [("totals_line", f"({totals})", totals_columns[0])]
     for role in roles:
         column_name = columns[role.name]
-        empty = f"{v.text_sql(v.quote(column_name))} IS NULL"
         if role.required:
             missing = {"id": "missing_id", "datetime": "missing_date", "date": "missing_date",
                        "amount": "missing_amount"}.get(role.parser, "missing_value")
-            checks.append((missing, empty, column_name))
+            checks.append((missing, v.empty_sql(v.quote(column_name), types[column_name]), column_name))
     for role in roles:
         column_name = columns[role.name]
-        not_empty = f"{v.text_sql(v.quote(column_name))} IS NOT NULL"
+        value = f"p_{role.name}"
+        not_empty = f"NOT {v.empty_sql(v.quote(column_name), types[column_name])}"
         if role.parser in ("datetime", "date"):
-            checks.append(("bad_date", f"({not_empty} AND p_{role.name} IS NULL)", column_name))
+            checks.append(("bad_date", f"({not_empty} AND NOT coalesce({v.datetime_valid_sql(value)}, false))", column_name))
         elif role.parser == "amount":
-            checks.append(("bad_amount", f"({not_empty} AND p_{role.name} IS NULL)", column_name))
+            checks.append(("bad_amount", f"({not_empty} AND NOT coalesce({v.amount_valid_sql(value)}, false))", column_name))
         elif role.parser == "email":
-            checks.append(("bad_email", f"({not_empty} AND p_{role.name} IS NULL)", column_name))
+            checks.append(("bad_email", f"({not_empty} AND {value} IS NULL)", column_name))
         elif role.parser == "phone":
-            checks.append(("bad_phone", f"({not_empty} AND {v.phone_sql(f'p_{role.name}')} IS NULL)", column_name))
+            checks.append(("bad_phone", f"({not_empty} AND {v.phone_sql(value)} IS NULL)", column_name))
         elif role.parser == "bool":
-            checks.append(("bad_value", f"({not_empty} AND p_{role.name} IS NULL)", column_name))
+            checks.append(("bad_value", f"({not_empty} AND {value} IS NULL)", column_name))
         if role.max_length:
-            checks.append(("too_long", f"coalesce(length(p_{role.name}) > {role.max_length}, false)", column_name))
+            checks.append(("too_long", f"coalesce(length({value}) > {role.max_length}, false)", column_name))
     if kind == "employees" and "left_on" in columns:
         checks.append(("left_before_hired", "coalesce(p_left_on < p_hired_on, false)", columns["left_on"]))
-    reason = "CASE " + " ".join(f"WHEN {check} THEN {v.sql_text(name)}" for name, check, _column in checks) + " END"
-    column_of = "CASE " + " ".join(
-        f"WHEN {check} THEN {v.sql_text(column)}" for _name, check, column in checks
-    ) + " END"
-    value_of = "CASE " + " ".join(
-        f"WHEN {check} THEN CAST({v.quote(column)} AS VARCHAR)" for _name, check, column in checks
+    # The reason and the column at once, so the checks run once per row.
+    problem = "CASE " + " ".join(
+        f"WHEN {check} THEN {v.sql_text(name + chr(31) + column)}" for name, check, column in checks
     ) + " END"
     parsed_select = ", ".join(f"{expression} AS p_{name}" for name, expression in parsed.items())
-    connection.execute(
-        f"CREATE TEMP TABLE parsed AS SELECT _line, * EXCLUDE (_line), {parsed_select} FROM raw WHERE NOT ({blank})"  # noqa: S608
-    )
-    connection.execute(
-        f"CREATE TEMP TABLE checked AS SELECT _line, {', '.join(f'p_{name}' for name in parsed)}, "  # noqa: S608
-        f"{reason} AS reason, {column_of} AS column_name, {value_of} AS value FROM parsed"
-    )
+    kept = ", ".join(v.quote(name) for name in dict.fromkeys([all_columns[0], *columns.values()]))
+    from romashka.ingest.readers import _lazy_fallbacks
+
+    # Parsed once into a table: the checks below read each value several times.
+    with _lazy_fallbacks(connection):
+        connection.execute(
+            f"CREATE TEMP TABLE parsed AS SELECT _line, {kept}, {parsed_select} FROM raw WHERE {not_blank}"  # noqa: S608
+        ).fetchall()
+    if not keep_raw:
+        connection.execute("DROP " + ("VIEW" if _is_view(connection, "raw") else "TABLE") + " raw")
+        connection.execute("DROP TABLE IF EXISTS raw_numbered")
+    connection.execute(f"CREATE TEMP TABLE checked AS SELECT *, {problem} AS problem FROM parsed").fetchall()  # noqa: S608
     connection.execute("DROP TABLE parsed")
+    finals = {
+        role.name: v.amount_final_sql(f"p_{role.name}") if role.parser == "amount" else f"p_{role.name}"
+        for role in roles
+    }
     # Phones: the original beside the normalised one (NULL when it is no phone).
-    extra = ""
-    if "phone" in parsed:
-        extra = f", {v.phone_sql('p_phone')} AS phone_normalized"
-    accepted_select = ", ".join(f"p_{name} AS {name}" for name in parsed)
+    extra = f", {v.phone_sql('p_phone')} AS phone_normalized" if "phone" in parsed else ""
+    accepted_select = ", ".join(f"{expression} AS {name}" for name, expression in finals.items())
     connection.execute(
         f"CREATE TEMP TABLE accepted AS SELECT _line AS row_number, {accepted_select}{extra} "  # noqa: S608
-        "FROM checked WHERE reason IS NULL ORDER BY _line"
+        "FROM checked WHERE problem IS NULL ORDER BY _line"
     )
+    value_of = "CASE column_name " + " ".join(
+        f"WHEN {v.sql_text(name)} THEN CAST({v.quote(name)} AS VARCHAR)" for name in dict.fromkeys(c for _n, _c, c in checks)
+    ) + " END"
     connection.execute(
-        "CREATE TEMP TABLE rejected AS "
-        "SELECT _line AS row_number, column_name, value, reason FROM checked WHERE reason IS NOT NULL "
+        f"CREATE TEMP TABLE rejected AS SELECT row_number, column_name, {value_of} AS value, reason FROM ("  # noqa: S608
+        "SELECT *, _line AS row_number, split_part(problem, chr(31), 1) AS reason, "
+        "split_part(problem, chr(31), 2) AS column_name FROM checked WHERE problem IS NOT NULL) "
         "UNION ALL SELECT line, NULL, any_value(trim(csv_line, E' \\t\\r\\n')), "
         "CASE WHEN bool_and(error_type IN ('MISSING COLUMNS', 'TOO MANY COLUMNS')) THEN 'wrong_column_count' "
         "ELSE 'unreadable' END FROM csv_rejects GROUP BY line "
@@ -791,6 +810,11 @@ def _parse(connection, kind: str, columns: dict[str, str], *, time_zone: str, da
     )
     connection.execute("DROP TABLE checked")
     return connection.execute("SELECT (SELECT count(*) FROM accepted) + (SELECT count(*) FROM rejected)").fetchall()[0][0]
+
+
+def _is_view(connection, name: str) -> bool:
+    return bool(connection.execute(
+        "SELECT count(*) FROM duckdb_views() WHERE view_name = ? AND temporary", [name]).fetchall()[0][0])
 
 
 def preview(path: str | Path, *, kind: str | None = None, mapping: dict[str, str] | None = None,
@@ -801,7 +825,7 @@ def preview(path: str | Path, *, kind: str | None = None, mapping: dict[str, str
     Reads the whole file (the checks are the import's), so the counts are real too.
     """
     with read_table(path, kind=kind, mapping=mapping, encoding=encoding, delimiter=delimiter,
-                    max_bytes=max_bytes) as parsed:
+                    max_bytes=max_bytes, keep_raw=True) as parsed:
         names = _unique_names(parsed.headers)
         quoted = ", ".join(f"CAST({v.quote(name)} AS VARCHAR)" for name in names)
         first = parsed.connection.execute(

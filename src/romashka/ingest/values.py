@@ -16,6 +16,7 @@ from decimal import Decimal
 _NON_DIGITS = re.compile(r"\D+")
 
 AMOUNT_SQL_TYPE = "DECIMAL(18, 2)"
+EXACT_TYPE = "DECIMAL(24, 6)"
 # Purchase.amount holds 14 digits, 2 of them kopecks: anything larger is a misread column, not money.
 AMOUNT_LIMIT = 10**12
 # Day-first as written in Russia first; ISO and the US slash only after them (see date_sql).
@@ -63,51 +64,57 @@ def id_sql(column: str, kind: str = "VARCHAR") -> str:
 
 
 def amount_sql(column: str, kind: str = "VARCHAR") -> str:
-    """A money amount as DECIMAL(18, 2), NULL when it is not one (or beyond AMOUNT_LIMIT).
+    """A money amount as an exact DECIMAL(24, 6), NULL when it is not a number; see :func:`amount_valid_sql`.
 
     Spaces (also non-breaking and narrow ones) group thousands; a currency sign or 'руб.' may stand
     before or after; the separator that comes last is the decimal one, so 1 234,50 and 1,234.50 are
     both 1234.50; a minus (also '−') or parentheses make a refund.
     """
     if kind in NUMERIC_KINDS or kind.startswith("DECIMAL"):
-        value = f"try_cast({column} AS {AMOUNT_SQL_TYPE})"
-    else:
-        raw = f"CAST({column} AS VARCHAR)"
-        cleaned = (
-            f"regexp_replace(replace(replace(lower({raw}), '−', '-'), '–', '-'), "
-            f"'[\\s\u00a0\u202f\u2009''’₽$€£¥]|руб\\.?|rub\\.?|р\\.|usd|eur', '', 'g')"
-        )
-        # (123,45) is how accountants write a negative amount.
-        signed = (
-            f"CASE WHEN starts_with({cleaned}, '(') AND ends_with({cleaned}, ')') "
-            f"THEN '-' || {cleaned}[2:-2] ELSE {cleaned} END"
-        )
-        reversed_text = f"reverse({signed})"
-        normalised = (
-            f"CASE WHEN strpos({reversed_text}, ',') > 0 AND (strpos({reversed_text}, '.') = 0 "
-            f"OR strpos({reversed_text}, ',') < strpos({reversed_text}, '.')) "
-            f"THEN replace(replace({signed}, '.', ''), ',', '.') ELSE replace({signed}, ',', '') END"
-        )
-        # Most files write plain numbers (12.50 or 12,50): those skip the cleaning, three times the cost.
-        plain = _kopecks_sql(f"replace({raw}, ',', '.')")
-        full = f"CASE WHEN regexp_full_match({normalised}, '[-+]?[0-9]*\\.?[0-9]+') THEN {_kopecks_sql(normalised)} END"
-        value = f"coalesce({plain}, {full})"
-    return f"(CASE WHEN abs({value}) < {AMOUNT_LIMIT} THEN {value} END)"
+        return f"try_cast({column} AS {EXACT_TYPE})"
+    raw = f"CAST({column} AS VARCHAR)"
+    cleaned = (
+        f"regexp_replace(replace(replace(lower({raw}), '−', '-'), '–', '-'), "
+        f"'[\\s\u00a0\u202f\u2009''’₽$€£¥]|руб\\.?|rub\\.?|р\\.|usd|eur', '', 'g')"
+    )
+    # (123,45) is how accountants write a negative amount.
+    signed = (
+        f"CASE WHEN starts_with({cleaned}, '(') AND ends_with({cleaned}, ')') "
+        f"THEN '-' || {cleaned}[2:-2] ELSE {cleaned} END"
+    )
+    reversed_text = f"reverse({signed})"
+    normalised = (
+        f"CASE WHEN strpos({reversed_text}, ',') > 0 AND (strpos({reversed_text}, '.') = 0 "
+        f"OR strpos({reversed_text}, ',') < strpos({reversed_text}, '.')) "
+        f"THEN replace(replace({signed}, '.', ''), ',', '.') ELSE replace({signed}, ',', '') END"
+    )
+    # Most files write plain numbers (12.50 or 12,50): those skip the cleaning, three times the cost.
+    # (Run with DuckDB's common-subexpression optimiser off, so the fallback runs only where needed.)
+    plain = f"try_cast(replace({raw}, ',', '.') AS {EXACT_TYPE})"
+    # Then 1 234,50 (spaces between thousands, a decimal comma): plain replaces, no regular expression.
+    spaced = f"try_cast(replace(replace(replace({raw}, ' ', ''), '\u00a0', ''), ',', '.') AS {EXACT_TYPE})"
+    full = f"CASE WHEN regexp_full_match({normalised}, '[-+]?[0-9]*\\.?[0-9]+') THEN try_cast({normalised} AS {EXACT_TYPE}) END"
+    return f"coalesce({plain}, {spaced}, {full})"
 
 
-def _kopecks_sql(text: str) -> str:
-    """The text as DECIMAL(18, 2) when it has at most two decimal places; 12,345 is no amount (12.345 or 12345?)."""
-    exact = f"try_cast({text} AS DECIMAL(30, 8))"
-    return f"CASE WHEN {exact} = round({exact}, 2) THEN CAST({exact} AS {AMOUNT_SQL_TYPE}) END"
+def amount_valid_sql(value: str) -> str:
+    """An amount of :func:`amount_sql` is money: at most two decimals (12,345 is 12.345 or 12345?) and below the limit."""
+    return f"({value} = round({value}, 2) AND abs({value}) < {AMOUNT_LIMIT})"
+
+
+def amount_final_sql(value: str) -> str:
+    return f"CAST({value} AS {AMOUNT_SQL_TYPE})"
 
 
 def datetime_sql(column: str, kind: str = "VARCHAR", *, time_zone: str = "Europe/Moscow",
-                 date_format: str | None = None) -> str:
+                 date_format: str | None = None, likely_format: str | None = None) -> str:
     """A date and time as a TIMESTAMP on the business's wall clock, NULL when it is not one.
 
     Text: DD.MM.YYYY[ HH:MM[:SS]] (also with / or -, two-digit years), ISO with or without time;
     ISO with a zone (Z, +03:00) is moved to ``time_zone``; Excel serial day numbers. ``date_format``
-    (strftime codes, e.g. %m/%d/%Y) is tried before all others. Years outside 1900–2100 are refused.
+    (strftime codes, e.g. %m/%d/%Y) is tried before all others, then ``likely_format`` alone (the
+    one most of the file's values have: a list of formats costs 20 times one). Whether the year is
+    plausible is :func:`datetime_valid_sql`'s question.
     """
     if kind == "DATE":
         value = f"CAST({column} AS TIMESTAMP)"
@@ -121,14 +128,33 @@ def datetime_sql(column: str, kind: str = "VARCHAR", *, time_zone: str = "Europe
         text = f"trim(CAST({column} AS VARCHAR))"
         formats = ((date_format,) if date_format else ()) + DATE_FORMATS
         listed = "[" + ", ".join(sql_text(fmt) for fmt in formats) + "]"
+        first = []
+        if date_format:
+            first.append(f"try_strptime({text}, {sql_text(date_format)})")
+        if likely_format and likely_format != date_format:
+            first.append(f"try_strptime({text}, {sql_text(likely_format)})")
         zoned = (
             f"CASE WHEN regexp_matches({text}, '\\d[T ]\\d{{1,2}}:\\d\\d(:\\d\\d(\\.\\d+)?)?\\s*(Z|[+-]\\d\\d(:?\\d\\d)?)$') "
             f"THEN CAST(timezone({sql_text(time_zone)}, try_cast({text} AS TIMESTAMPTZ)) AS TIMESTAMP) END"
         )
         serial_number = f"CAST(replace({text}, ',', '.') AS DOUBLE)"
         serial = f"CASE WHEN regexp_full_match({text}, '\\d{{5}}([.,]\\d+)?') THEN {_serial_sql(serial_number)} END"
-        value = f"coalesce(try_strptime({text}, {listed}), {zoned}, {serial})"
-    return f"(CASE WHEN year({value}) BETWEEN {YEAR_MIN} AND {YEAR_MAX} THEN {value} END)"
+        value = f"coalesce({', '.join([*first, f'try_strptime({text}, {listed})', zoned, serial])})"
+    return value
+
+
+def datetime_valid_sql(value: str) -> str:
+    return f"(year({value}) BETWEEN {YEAR_MIN} AND {YEAR_MAX})"
+
+
+def likely_date_format(connection, relation: str, column: str) -> str | None:
+    """The format of DATE_FORMATS that reads most of the first 2,000 values of a text column (None: none)."""
+    text = f"trim(CAST({column} AS VARCHAR))"
+    sample = f"(SELECT {text} AS v FROM {relation} WHERE {text} <> '' LIMIT 2000)"  # noqa: S608
+    counts = ", ".join(f"count(try_strptime(v, {sql_text(fmt)}))" for fmt in DATE_FORMATS)
+    row = connection.execute(f"SELECT {counts} FROM {sample}").fetchall()[0]  # noqa: S608
+    best = max(range(len(DATE_FORMATS)), key=lambda index: row[index])
+    return DATE_FORMATS[best] if row[best] else None
 
 
 def _serial_sql(number: str) -> str:
@@ -139,9 +165,10 @@ def _serial_sql(number: str) -> str:
 
 
 def date_sql(column: str, kind: str = "VARCHAR", *, time_zone: str = "Europe/Moscow",
-             date_format: str | None = None) -> str:
+             date_format: str | None = None, likely_format: str | None = None) -> str:
     """A calendar date (a birthday, a hiring day): the day of :func:`datetime_sql`."""
-    return f"CAST({datetime_sql(column, kind, time_zone=time_zone, date_format=date_format)} AS DATE)"
+    parsed = datetime_sql(column, kind, time_zone=time_zone, date_format=date_format, likely_format=likely_format)
+    return f"CAST({parsed} AS DATE)"
 
 
 def phone_sql(column: str) -> str:
@@ -170,7 +197,25 @@ def bool_sql(column: str) -> str:
 def totals_sql(column: str) -> str:
     """True when the cell starts a totals line: «Итого», «Всего:», «Total» …"""
     words = "|".join(re.escape(word) for word in TOTALS_WORDS)
-    return f"coalesce(regexp_matches(lower(trim(CAST({column} AS VARCHAR))), '^({words})(\\PL|$)'), false)"
+    text = f"CAST({column} AS VARCHAR)"
+    # The first character first (cheap, unlike case-folding Cyrillic); the regular expression
+    # (a whole word?) only where it could match.
+    firsts = sorted({ord(char) for word in TOTALS_WORDS for char in (word[0], word[0].upper())} | set(_BLANK_CODES))
+    return (
+        f"coalesce(CASE WHEN ascii({text}) IN ({', '.join(map(str, firsts))}) "
+        f"THEN regexp_matches(lower(trim({text})), '^({words})(\\PL|$)') END, false)"
+    )
+
+
+_BLANK_CODES = (0, 9, 32, 160)
+
+
+def empty_sql(column: str, kind: str = "VARCHAR") -> str:
+    """True when the cell is empty or only spaces; cheap for the usual cell that starts with a letter or digit."""
+    if kind != "VARCHAR":
+        return f"({column} IS NULL)"
+    codes = ", ".join(map(str, _BLANK_CODES))
+    return f"({column} IS NULL OR (ascii({column}) IN ({codes}) AND trim({column}) = ''))"
 
 
 # --- the same expressions over a list of values ------------------------------------------------
@@ -196,16 +241,19 @@ def _run(expression: str, values: Sequence[object], kind: str = "VARCHAR") -> li
 
 
 def parse_amounts(values: Sequence[str | None]) -> list[Decimal | None]:
-    return _run(amount_sql(_V), values)
+    value = amount_sql(_V)
+    return _run(f"CASE WHEN {amount_valid_sql(value)} THEN {amount_final_sql(value)} END", values)
 
 
 def parse_datetimes(values: Sequence[str | None], *, time_zone: str = "Europe/Moscow",
                     date_format: str | None = None) -> list[datetime | None]:
-    return _run(datetime_sql(_V, time_zone=time_zone, date_format=date_format), values)
+    value = datetime_sql(_V, time_zone=time_zone, date_format=date_format)
+    return _run(f"CASE WHEN {datetime_valid_sql(value)} THEN {value} END", values)
 
 
 def parse_dates(values: Sequence[str | None], *, date_format: str | None = None) -> list[date | None]:
-    return _run(date_sql(_V, date_format=date_format), values)
+    value = date_sql(_V, date_format=date_format)
+    return _run(f"CASE WHEN {datetime_valid_sql(value)} THEN {value} END", values)
 
 
 def normalize_phones(values: Sequence[str | None]) -> list[str | None]:
