@@ -166,3 +166,20 @@ def test_the_outbox_for_the_crm_manager(client, login):
     assert client.get("/touches/outbox/").status_code == 200
     login(client, "manager")
     assert client.get("/touches/outbox/").status_code == 403
+
+
+def test_messages_the_daily_run_sends_are_not_on_anyones_task_list(client, login, staff):
+    call, sms = _give(staff, 2)
+    Task.objects.filter(pk=sms.pk).update(channel=TouchChannel.SMS)
+    login(client, "staff")
+    text = client.get("/tasks/").content.decode()
+    assert f'data-task="{call.pk}"' in text and f'data-task="{sms.pk}"' not in text
+
+
+def test_marking_done_without_htmx_returns_to_the_list_and_never_leaves_the_site(client, login, staff):
+    first, second = _give(staff, 2)
+    login(client, "staff")
+    response = client.post(f"/tasks/{first.pk}/done/", {"outcome": "reached", "next": "/tasks/?page=1"})
+    assert (response.status_code, response["Location"]) == (302, "/tasks/?page=1")
+    response = client.post(f"/tasks/{second.pk}/done/", {"outcome": "reached", "next": "https://evil.example/"})
+    assert response["Location"] == "/tasks/"

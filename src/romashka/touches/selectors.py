@@ -12,7 +12,7 @@ from django.db.models import Count, Q, QuerySet, Sum
 from romashka.core.access import Capability, in_scope, require, scope_for
 from romashka.engine.uplift import mean_difference, proportion_difference, verdict, window_outcomes
 from romashka.path.models import Purchase
-from romashka.touches.choices import Group, LeavingReason, TaskState
+from romashka.touches.choices import SENT_CHANNELS, Group, LeavingReason, TaskState
 from romashka.touches.models import Entry, Message, Standard, StandardVersion, Task
 
 
@@ -26,16 +26,22 @@ def my_tasks(*, user, today: date) -> QuerySet[Task]:
     scope = scope_for(user)
     return _tasks_with_card(Task.objects.filter(
         organisation_id=scope.organisation_id, executor__user=user, state=TaskState.OPEN, due_on__lte=today,
-    )).order_by("due_on", "pk")
+    ).exclude(channel__in=SENT_CHANNELS)).order_by("due_on", "pk")
 
 
 def my_upcoming_count(*, user, today: date) -> int:
-    return Task.objects.filter(executor__user=user, state=TaskState.OPEN, due_on__gt=today).count()
+    return (Task.objects.filter(executor__user=user, state=TaskState.OPEN, due_on__gt=today)
+            .exclude(channel__in=SENT_CHANNELS).count())
 
 
 def team_tasks(*, user) -> QuerySet[Task]:
     scope = require(user, Capability.VIEW_TEAM_TASKS)
     return in_scope(Task.objects.filter(organisation_id=scope.organisation_id), scope, "location_id")
+
+
+def team_work(*, user) -> QuerySet[Task]:
+    """The team's tasks that people do: calls and meetings; SMS, e-mail and messenger go out by themselves."""
+    return team_tasks(user=user).exclude(channel__in=SENT_CHANNELS)
 
 
 @dataclass(frozen=True)
@@ -51,7 +57,7 @@ class TeamRow:
 def team_summary(*, user, today: date) -> list[TeamRow]:
     """Open, overdue and due-today tasks per location and executor: one grouped query."""
     week_ago = today - timedelta(days=7)
-    rows = (team_tasks(user=user).filter(Q(state=TaskState.OPEN) | Q(state=TaskState.DONE, done_at__date__gte=week_ago))
+    rows = (team_work(user=user).filter(Q(state=TaskState.OPEN) | Q(state=TaskState.DONE, done_at__date__gte=week_ago))
             .values("location__name", "executor__party__name")
             .annotate(
                 due_today=Count("pk", filter=Q(state=TaskState.OPEN, due_on=today)),
@@ -64,7 +70,7 @@ def team_summary(*, user, today: date) -> list[TeamRow]:
 
 
 def team_overdue(*, user, today: date, location_id: int | None = None) -> QuerySet[Task]:
-    tasks = team_tasks(user=user).filter(state=TaskState.OPEN, due_on__lt=today)
+    tasks = team_work(user=user).filter(state=TaskState.OPEN, due_on__lt=today)
     if location_id:
         tasks = tasks.filter(location_id=location_id)
     return _tasks_with_card(tasks).order_by("due_on", "pk")

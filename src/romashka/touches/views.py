@@ -13,6 +13,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone, translation
 from django.utils.formats import date_format
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -90,7 +91,10 @@ def task_done(request: HttpRequest, task_id: int) -> HttpResponse:
         messages.error(request, error)
     else:
         messages.success(request, _("Done: %(outcome)s.") % {"outcome": Outcome(task.outcome).label})
-    return redirect(request.POST.get("next") or "tasks")
+    back = request.POST.get("next", "")
+    if not url_has_allowed_host_and_scheme(back, allowed_hosts={request.get_host()}, require_https=request.is_secure()):
+        back = "tasks"  # never an address outside the site
+    return redirect(back)
 
 
 @login_required
