@@ -11,6 +11,7 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("data/import/", include("romashka.imports.urls")),
     path("planning/", include("romashka.planning.urls")),
+    path("chamomile/", include("romashka.chamomile.urls")),
     path("", include("romashka.touches.urls")),
     path("", include("romashka.web.urls")),
 ]

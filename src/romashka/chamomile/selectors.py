@@ -617,3 +617,71 @@ def monthly_summary(*, scope: Scope, until: date, months: int, today: date) -> l
 def figure_keys_with_provider() -> list[str]:
     return [key for key, figure in FIGURES.items() if figure.has_provider]
 
+
+
+# ─── the franchise partner's cabinet ──────────────────────────────────────────────────────────────────
+
+@dataclass(frozen=True)
+class PartnerFigures:
+    partner_id: int
+    statuses: dict[str, int]
+    active: int
+    fan_share: Decimal | None
+    revenue: Decimal
+    growth: Decimal | None
+    headcount: int
+    exits: int
+    turnover: Decimal | None
+
+
+def partners_figures(*, organisation_id: int, as_of: date) -> dict[int, PartnerFigures]:
+    """Each franchise partner's clients by status, revenue, staff and turnover, grouped in four queries.
+
+    For the cabinet: one partner's row is shown by name to that partner, the others only as medians.
+    """
+    last = StatusEvent.objects.filter(party_id=OuterRef("pk"), changed_on__lte=as_of).order_by("-changed_on")
+    status_rows = (
+        Party.objects.filter(organisation_id=organisation_id, roles__kind=PartyKind.GUEST,
+                             home_location__partner__isnull=False)
+        .annotate(status=Subquery(last.values("to_status")[:1])).filter(status__isnull=False).order_by()
+        .values("home_location__partner_id", "status").annotate(clients=Count("pk"))
+    )
+    statuses: dict[int, dict[str, int]] = {}
+    for row in status_rows:
+        statuses.setdefault(row["home_location__partner_id"], {s.value: 0 for s in Status})[row["status"]] = row["clients"]
+    start, end = year_window(as_of)
+    day_before = start - timedelta(days=1)
+    staff = {
+        row["location__partner_id"]: row
+        for row in Employee.objects.filter(party__organisation_id=organisation_id, location__partner__isnull=False)
+        .order_by().values("location__partner_id")
+        .annotate(exits=Count("pk", filter=Q(left_on__gte=start, left_on__lte=end)),
+                  at_start=Count("pk", filter=_employed_on(day_before)),
+                  at_end=Count("pk", filter=_employed_on(end)))
+    }
+    result = {}
+    for revenue in partner_revenues(organisation_id=organisation_id, as_of=as_of):
+        counts = statuses.get(revenue.partner_id, {s.value: 0 for s in Status})
+        active = counts[Status.NOVICE] + counts[Status.FAN]
+        team = staff.get(revenue.partner_id, {"exits": 0, "at_start": 0, "at_end": 0})
+        result[revenue.partner_id] = PartnerFigures(
+            revenue.partner_id, counts, active, _percent(counts[Status.FAN], active), revenue.revenue,
+            revenue.growth, team["at_end"], team["exits"],
+            _percent(team["exits"], Decimal(team["at_start"] + team["at_end"]) / 2),
+        )
+    return result
+
+
+def network_medians(figures: dict[int, PartnerFigures]) -> dict[str, Decimal | None]:
+    """The median over the franchise partners of each cabinet figure (names never leave this function)."""
+    rows = list(figures.values())
+    return {
+        "active": median_or_none([r.active for r in rows]),
+        "fan_share": median_or_none([r.fan_share for r in rows]),
+        "revenue": median_or_none([r.revenue for r in rows]),
+        "growth": median_or_none([r.growth for r in rows]),
+        "headcount": median_or_none([r.headcount for r in rows]),
+        "turnover": median_or_none([r.turnover for r in rows]),
+        **{f"status_{s.value}": median_or_none([r.statuses[s.value] for r in rows]) for s in Status},
+        "partners": Decimal(len(rows)),
+    }

@@ -11,7 +11,7 @@ from romashka.core.choices import Role
 # (url name or None while the section is not built yet, label, capability needed or None)
 SECTIONS = [
     ("home", _("Home"), None),
-    (None, _("Chamomile"), Capability.VIEW_DASHBOARD),
+    ("chamomile", _("Chamomile"), Capability.VIEW_DASHBOARD),
     ("path", _("Client's path"), Capability.VIEW_CLIENTS),
     ("clients", _("Clients"), Capability.VIEW_CLIENTS),
     ("purchases", _("Purchases"), Capability.VIEW_PURCHASES),

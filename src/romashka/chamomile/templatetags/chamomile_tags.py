@@ -1,0 +1,50 @@
+"""Template filters of the chamomile: a figure's value in its unit, the health's label."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from django import template
+from django.utils.formats import number_format
+from django.utils.translation import gettext as _
+
+from romashka.chamomile.figures import Unit
+from romashka.web.templatetags.romashka import money_whole, num
+
+register = template.Library()
+
+
+def _one_decimal(value) -> str:
+    return number_format(Decimal(value).quantize(Decimal("0.1")), 1, use_l10n=True, force_grouping=True)
+
+
+def format_figure(value, unit: str) -> str:
+    if value is None:
+        return "—"
+    if unit == Unit.ROUBLES:
+        return money_whole(value)
+    if unit == Unit.PERCENT:
+        return f"{_one_decimal(value)}\u00a0%"
+    if unit in (Unit.MONTHS, Unit.SCORE):
+        return _one_decimal(value)
+    return num(value)
+
+
+@register.filter
+def figure_value(value, unit: str) -> str:
+    return format_figure(value, unit)
+
+
+@register.filter
+def signed_figure(value, unit: str) -> str:
+    if value is None:
+        return "—"
+    text = format_figure(abs(value), unit)
+    return ("+" if value > 0 else "−" if value < 0 else "±") + text
+
+
+@register.filter
+def health_label(health: str) -> str:
+    return {
+        "ahead": _("on target"), "behind": _("behind target"), "no_target": _("no target"), "no_data": _("no data yet"),
+    }.get(health, health)

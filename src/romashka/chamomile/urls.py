@@ -1,0 +1,15 @@
+from django.urls import path
+
+from romashka.chamomile import views
+
+urlpatterns = [
+    path("", views.overview, name="chamomile"),
+    path("summary/", views.summary, name="chamomile_summary"),
+    path("targets/", views.targets, name="chamomile_targets"),
+    path("export.<str:fmt>", views.export, name="chamomile_export"),
+    path("partner/", views.partner_cabinet, name="chamomile_partner"),
+    path("partner/<int:partner_id>/", views.partner_cabinet, name="chamomile_partner_of"),
+    path("suppliers/<int:supplier_id>/", views.supplier_report, name="chamomile_supplier"),
+    path("suppliers/<int:supplier_id>/report.xlsx", views.supplier_report_xlsx, name="chamomile_supplier_xlsx"),
+    path("<str:petal>/", views.petal_page, name="chamomile_petal"),
+]

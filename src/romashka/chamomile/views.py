@@ -1,0 +1,338 @@
+"""Pages of the chamomile: the flower, each petal's page, targets, the monthly summary, supplier reports, the partner cabinet."""
+
+from __future__ import annotations
+
+import io
+import math
+from datetime import date, datetime
+from decimal import Decimal, InvalidOperation
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from romashka.chamomile import selectors
+from romashka.chamomile.figures import (
+    FIGURES,
+    PETAL_COLOURS,
+    Petal,
+    is_partner_scope,
+    petal_figures,
+    petals_visible,
+)
+from romashka.chamomile.models import CommunityInitiative
+from romashka.chamomile.services import petal_targets_set
+from romashka.chamomile.templatetags.chamomile_tags import format_figure, health_label
+from romashka.core import access
+from romashka.core.access import Capability, Scope
+from romashka.core.choices import PartyKind
+from romashka.core.models import Employee, Party
+from romashka.path.choices import STATUS_COLOURS, Status
+
+HEALTH_FILLS = {selectors.AHEAD: "#c8e6c9", selectors.BEHIND: "#ffcdd2", selectors.NO_TARGET: "#eceff1",
+                selectors.NO_DATA: "#fafafa"}
+HEALTH_STROKES = {selectors.AHEAD: "#2e7d32", selectors.BEHIND: "#c62828", selectors.NO_TARGET: "#90a4ae",
+                  selectors.NO_DATA: "#cfd8dc"}
+SUMMARY_MONTHS = 12
+
+
+def _month(request: HttpRequest, today: date) -> date:
+    """The month of `?month=YYYY-MM`; the current month when absent or not a month."""
+    try:
+        return datetime.strptime(request.GET.get("month", ""), "%Y-%m").date()
+    except ValueError:
+        return today.replace(day=1)
+
+
+def _scope(request: HttpRequest) -> Scope:
+    return access.require(request.user, Capability.VIEW_DASHBOARD)
+
+
+def _flower(petals: list[selectors.PetalHealth], organisation_name: str) -> dict:
+    """Geometry of the SVG chamomile: petals around the centre, each with its health colours and headline."""
+    count = max(len(petals), 1)
+    drawn = []
+    for index, petal in enumerate(petals):
+        angle = -90 + index * 360 / count
+        radians = math.radians(angle)
+        cx, cy = 300 + 170 * math.cos(radians), 300 + 170 * math.sin(radians)
+        headline = next((f for f in petal.figures if f.value is not None), None)
+        drawn.append({
+            "petal": petal, "angle": round(angle, 1), "cx": round(cx, 1), "cy": round(cy, 1),
+            "fill": HEALTH_FILLS[petal.health], "stroke": HEALTH_STROKES[petal.health],
+            "hue": PETAL_COLOURS[petal.petal], "health_label": health_label(petal.health),
+            "headline": headline, "headline_text": format_figure(headline.value, headline.figure.unit) if headline else _("no data yet"),
+            "url": reverse("chamomile_petal", args=[petal.petal.value]),
+            "hover": "\n".join(
+                [f"{petal.petal.label}: {health_label(petal.health)}"]
+                + [f"{f.figure.label}: {format_figure(f.value, f.figure.unit)} — {f.figure.definition}" for f in petal.figures]
+            ),
+        })
+    return {"petals": drawn, "centre": organisation_name}
+
+
+@login_required
+def overview(request: HttpRequest) -> HttpResponse:
+    scope = _scope(request)
+    today = timezone.localdate()
+    month = _month(request, today)
+    petals = selectors.chamomile(scope=scope, month=month, today=today)
+    organisation = access.organisation_of(request.user)
+    partner_name = None
+    if is_partner_scope(scope):
+        partner_name = Party.objects.filter(membership__user=request.user).values_list("name", flat=True).first()
+    return render(request, "chamomile/overview.html", {
+        "petals": petals, "flower": _flower(petals, partner_name or organisation.name), "month": month,
+        "as_of": selectors.period_as_of(month, today),
+        "previous_month": selectors.months_before(month, 1), "next_month": selectors.months_before(month, -1),
+        "behind": [p for p in petals if p.health == selectors.BEHIND],
+        "is_partner": is_partner_scope(scope), "can_set_targets": scope.can(Capability.MANAGE_SETTINGS),
+        "can_export": scope.can(Capability.EXPORT),
+    })
+
+
+def _petal_or_404(scope: Scope, name: str) -> Petal:
+    try:
+        petal = Petal(name)
+    except ValueError as error:
+        raise Http404("no such petal") from error
+    if petal not in petals_visible(scope):
+        raise PermissionDenied("the role does not see this petal")
+    return petal
+
+
+@login_required
+def petal_page(request: HttpRequest, petal: str) -> HttpResponse:
+    scope = _scope(request)
+    chosen = _petal_or_404(scope, petal)
+    today = timezone.localdate()
+    month = _month(request, today)
+    as_of = selectors.period_as_of(month, today)
+    (health,) = selectors.chamomile(scope=scope, month=month, today=today, petals=[chosen])
+    context: dict = {"health": health, "petal": chosen, "month": month, "as_of": as_of,
+                     "is_partner": is_partner_scope(scope), "can_export": scope.can(Capability.EXPORT)}
+    if chosen == Petal.GUESTS:
+        counts = selectors.guest_status_counts(scope, as_of)
+        context["statuses"] = [(s, counts[s.value], STATUS_COLOURS[s]) for s in Status]
+    elif chosen == Petal.EMPLOYEES:
+        context["staff_by_location"] = _staff_by_location(scope, as_of)
+    elif chosen == Petal.FRANCHISE:
+        if is_partner_scope(scope):
+            return redirect("chamomile_partner")
+        context["partners"] = selectors.partner_revenues(organisation_id=scope.organisation_id, as_of=as_of)
+    elif chosen == Petal.SUPPLIERS:
+        context["suppliers"] = selectors.supplier_turnovers(scope=scope, as_of=as_of)
+    elif chosen == Petal.INVESTORS:
+        context["investors"], context["overall"] = selectors.investor_returns(
+            organisation_id=scope.organisation_id, as_of=as_of)
+    elif chosen == Petal.COMMUNITY:
+        context["years"] = selectors.community_yearly(scope=scope)
+        initiatives = CommunityInitiative.objects.filter(organisation_id=scope.organisation_id)
+        if not scope.sees_all_locations:
+            initiatives = initiatives.filter(location_id__in=scope.location_ids)
+        context["initiatives"] = initiatives.select_related("location").prefetch_related("partners")[:200]
+    return render(request, f"chamomile/petal_{chosen.value}.html", context)
+
+
+def _staff_by_location(scope: Scope, as_of: date) -> list[dict]:
+    from django.db.models import Count, Q
+
+    start, end = selectors.year_window(as_of)
+    rows = (
+        access.in_scope(Employee.objects.filter(party__organisation_id=scope.organisation_id), scope, "location_id")
+        .order_by().values("location__name")
+        .annotate(headcount=Count("pk", filter=selectors._employed_on(end)),
+                  exits=Count("pk", filter=Q(left_on__gte=start, left_on__lte=end)))
+        .order_by("location__name")
+    )
+    return [{"name": row["location__name"] or _("Office"), "headcount": row["headcount"], "exits": row["exits"]}
+            for row in rows]
+
+
+@login_required
+def partner_cabinet(request: HttpRequest, partner_id: int | None = None) -> HttpResponse:
+    """A franchise partner's own figures beside the network's medians; another partner's figures never by name."""
+    scope = _scope(request)
+    if is_partner_scope(scope):
+        if partner_id is not None:
+            raise Http404("partner not found")
+        membership_partner = Party.objects.filter(membership__user=request.user).first()
+        if membership_partner is None:
+            raise PermissionDenied("the user has no franchise partner")
+        partner = membership_partner
+    else:
+        if not scope.can(Capability.VIEW_PARTNERS) or partner_id is None:
+            raise PermissionDenied("only the network's roles open another partner's cabinet")
+        partner = Party.objects.filter(organisation_id=scope.organisation_id, pk=partner_id,
+                                       roles__kind=PartyKind.FRANCHISE_PARTNER).first()
+        if partner is None:
+            raise Http404("partner not found")
+    today = timezone.localdate()
+    month = _month(request, today)
+    as_of = selectors.period_as_of(month, today)
+    figures = selectors.partners_figures(organisation_id=scope.organisation_id, as_of=as_of)
+    own = figures.get(partner.pk)
+    medians = selectors.network_medians(figures)
+    locations = list(partner.partner_locations.order_by("name").values_list("name", "city"))
+    statuses = [(s, own.statuses[s.value] if own else 0, medians[f"status_{s.value}"], STATUS_COLOURS[s]) for s in Status]
+    return render(request, "chamomile/partner.html", {
+        "partner": partner, "own": own, "medians": medians, "locations": locations, "statuses": statuses,
+        "month": month, "as_of": as_of, "enps": FIGURES["enps"], "satisfaction": FIGURES["partner_satisfaction"],
+    })
+
+
+@login_required
+def supplier_report(request: HttpRequest, supplier_id: int) -> HttpResponse:
+    scope, supplier, report, as_of = _supplier_report(request, supplier_id)
+    chart = {
+        "years": [str(y) for y in report.years],
+        "months": [date(2000, m, 1).strftime("%m") for m in report.months],
+        "series": {str(y): [float(report.volume[y].get(m, 0)) for m in report.months] for y in report.years},
+        "title": _("Orders, ₽"),
+    }
+    return render(request, "chamomile/supplier.html", {
+        "supplier": supplier, "report": report, "as_of": as_of, "chart": chart,
+        "rows": [(m, [report.volume[y].get(m) for y in report.years]) for m in report.months],
+        "can_export": scope.can(Capability.EXPORT),
+    })
+
+
+def _supplier_report(request: HttpRequest, supplier_id: int):
+    scope = _scope(request)
+    if Petal.SUPPLIERS not in petals_visible(scope):
+        raise PermissionDenied("the role does not see suppliers")
+    supplier = Party.objects.filter(
+        organisation_id=scope.organisation_id, pk=supplier_id,
+        roles__kind__in=[PartyKind.SUPPLIER, PartyKind.BUSINESS_PARTNER]).distinct().first()
+    if supplier is None:
+        raise Http404("supplier not found")
+    as_of = timezone.localdate()
+    return scope, supplier, selectors.supplier_monthly(scope=scope, supplier_id=supplier.pk, as_of=as_of), as_of
+
+
+def _xlsx_response(filename: str, sheets: list[tuple[str, list, list]]) -> HttpResponse:
+    from openpyxl import Workbook
+    from openpyxl.cell import WriteOnlyCell
+    from openpyxl.styles import Font
+
+    workbook = Workbook(write_only=True)
+    bold = Font(bold=True)
+    for title, header, rows in sheets:
+        sheet = workbook.create_sheet(title=title[:31])
+        cells = []
+        for text in header:
+            cell = WriteOnlyCell(sheet, value=text)
+            cell.font = bold
+            cells.append(cell)
+        sheet.append(cells)
+        for row in rows:
+            sheet.append(row)
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    response = HttpResponse(buffer.getvalue(),
+                            content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
+
+
+@login_required
+def supplier_report_xlsx(request: HttpRequest, supplier_id: int) -> HttpResponse:
+    """The report to send the supplier: orders by month and year, yearly totals with growth, by location."""
+    scope, supplier, report, as_of = _supplier_report(request, supplier_id)
+    access.require(request.user, Capability.EXPORT)
+    by_month = [[m] + [report.volume[y].get(m, Decimal(0)) for y in report.years] for m in report.months]
+    yearly = [[y, report.yearly[y], None if report.yearly_growth[y] is None else float(report.yearly_growth[y])]
+              for y in report.years]
+    locations = [[name, current, before, None if growth is None else float(growth)]
+                 for name, current, before, growth in report.by_location]
+    return _xlsx_response(f"supplier-{supplier.pk}-turnover-{as_of}.xlsx", [
+        (_("By month"), [_("Month")] + [str(y) for y in report.years], by_month),
+        (_("By year"), [_("Year"), _("Orders, ₽"), _("Growth, %")], yearly),
+        (_("By location"), [_("Location"), _("Last 12 months, ₽"), _("12 months before, ₽"), _("Growth, %")], locations),
+    ])
+
+
+@login_required
+def summary(request: HttpRequest) -> HttpResponse:
+    scope = _scope(request)
+    today = timezone.localdate()
+    months = selectors.monthly_summary(scope=scope, until=_month(request, today), months=SUMMARY_MONTHS, today=today)
+    return render(request, "chamomile/summary.html", {
+        "months": months, "petals": petals_visible(scope), "can_export": scope.can(Capability.EXPORT),
+    })
+
+
+def export_rows(scope: Scope, until: date, today: date, months: int = SUMMARY_MONTHS) -> tuple[list[str], list[list]]:
+    """Targets and actuals of every visible figure for the last months: one row per month and figure."""
+    header = ["month", "petal", "figure", "label", "unit", "value", "target", "health", "previous_month_value",
+              "definition"]
+    rows = []
+    for summary_month in selectors.monthly_summary(scope=scope, until=until, months=months, today=today):
+        for petal in summary_month.petals:
+            for f in petal.figures:
+                rows.append([summary_month.month.strftime("%Y-%m"), petal.petal.value, f.figure.key, str(f.figure.label),
+                             f.figure.unit.value, f.value, f.target, f.health, f.previous, str(f.figure.definition)])
+    return header, rows
+
+
+@login_required
+def export(request: HttpRequest, fmt: str) -> HttpResponse:
+    scope = access.require(request.user, Capability.EXPORT)
+    _scope(request)
+    today = timezone.localdate()
+    header, rows = export_rows(scope, _month(request, today), today)
+    if fmt == "xlsx":
+        return _xlsx_response(f"chamomile-{today}.xlsx", [(_("Chamomile"), header, rows)])
+    from romashka.web.views import _csv_response
+
+    response = _csv_response(f"chamomile-{today}.csv", header, rows)
+    return response
+
+
+@login_required
+def targets(request: HttpRequest) -> HttpResponse:
+    scope = access.require(request.user, Capability.MANAGE_SETTINGS)
+    today = timezone.localdate()
+    month = _month(request, today) if request.method == "GET" else _posted_month(request, today)
+    if request.method == "POST":
+        values, errors = {}, []
+        for key, figure in FIGURES.items():
+            if not figure.has_provider or f"target_{key}" not in request.POST:
+                continue
+            raw = request.POST[f"target_{key}"].strip().replace(" ", "").replace("\u00a0", "").replace(",", ".")
+            if raw == "":
+                values[key] = None
+                continue
+            try:
+                values[key] = Decimal(raw).quantize(Decimal("0.01"))
+            except InvalidOperation:
+                errors.append(_("%(figure)s: “%(value)s” is not a number.") % {"figure": figure.label, "value": raw})
+        if errors:
+            for error in errors:
+                messages.error(request, error)
+        else:
+            petal_targets_set(user=request.user, month=month, values=values)
+            messages.success(request, _("Targets from %(month)s are saved.") % {"month": month.strftime("%m.%Y")})
+            return redirect(f"{reverse('chamomile_targets')}?month={month:%Y-%m}")
+    in_force = selectors.targets_in_force(organisation_id=scope.organisation_id, month=month)
+    own_month = set(access_targets_of_month(scope.organisation_id, month))
+    petals = [(petal, [(f, in_force.get(f.key), f.key in own_month) for f in petal_figures(petal)]) for petal in Petal]
+    return render(request, "chamomile/targets.html", {"petals": petals, "month": month})
+
+
+def access_targets_of_month(organisation_id: int, month: date) -> list[str]:
+    from romashka.chamomile.models import PetalTarget
+
+    return list(PetalTarget.objects.filter(organisation_id=organisation_id, month=month).values_list("figure", flat=True))
+
+
+def _posted_month(request: HttpRequest, today: date) -> date:
+    try:
+        return datetime.strptime(request.POST.get("month", ""), "%Y-%m").date()
+    except ValueError:
+        return today.replace(day=1)

@@ -1,0 +1,128 @@
+"""The chamomile's pages on the small demo: the flower, every petal's drill-down, targets, exports, scoping."""
+
+import csv
+import io
+from datetime import date
+
+import pytest
+from openpyxl import load_workbook
+
+from romashka.chamomile.figures import Petal
+from romashka.chamomile.models import PetalTarget, SupplierOrder
+from romashka.core.choices import PartyKind
+from romashka.core.models import Location, Membership, Party
+
+MONTH = "2026-11"
+
+
+@pytest.fixture
+def owner(client, login):
+    login(client, "owner")
+    return client
+
+
+def test_the_owner_sees_every_petal_on_the_flower(owner, django_assert_max_num_queries):
+    with django_assert_max_num_queries(60):
+        response = owner.get(f"/chamomile/?month={MONTH}")
+    assert response.status_code == 200
+    page = response.content.decode()
+    for petal in Petal:
+        assert f'data-petal="{petal.value}"' in page
+    assert "no data yet" in page or "нет данных" in page  # NPS and eNPS have no provider yet
+
+
+@pytest.mark.parametrize("petal", [p.value for p in Petal])
+def test_every_petal_drills_down(owner, petal):
+    response = owner.get(f"/chamomile/{petal}/?month={MONTH}")
+    assert response.status_code == 200
+    assert f'data-testid="figures-{petal}"' in response.content.decode()
+
+
+def test_a_target_set_by_the_owner_colours_the_petal(owner, login):
+    response = owner.post("/chamomile/targets/", {"month": MONTH, "target_active_clients": "100 000 000"})
+    assert response.status_code == 302
+    assert PetalTarget.objects.get(figure="active_clients").month == date(2026, 11, 1)
+    page = owner.get(f"/chamomile/?month={MONTH}").content.decode()
+    assert 'data-petal="guests" data-health="behind"' in page
+    # The next month the target still holds.
+    page = owner.get("/chamomile/?month=2026-12").content.decode()
+    assert 'data-petal="guests" data-health="behind"' in page
+    # An unreadable number is refused with a message, nothing saved.
+    owner.post("/chamomile/targets/", {"month": MONTH, "target_fan_share": "много"})
+    assert not PetalTarget.objects.filter(figure="fan_share").exists()
+
+
+def test_only_the_owner_sets_targets(client, login):
+    login(client, "crm")
+    assert client.get("/chamomile/targets/").status_code == 403
+    assert client.post("/chamomile/targets/", {"month": MONTH, "target_active_clients": "1"}).status_code == 403
+
+
+def test_targets_and_actuals_export_as_csv_and_xlsx(owner):
+    PetalTarget.objects.create(organisation_id=Location.objects.first().organisation_id, figure="initiatives_held",
+                               month=date(2026, 1, 1), value=1000)
+    response = owner.get(f"/chamomile/export.csv?month={MONTH}")
+    assert response.status_code == 200
+    text = b"".join(response.streaming_content).decode("utf-8-sig")
+    rows = list(csv.reader(io.StringIO(text), delimiter=";" if ";" in text.splitlines()[0] else ","))
+    assert rows[0][:3] == ["month", "petal", "figure"]
+    held = [r for r in rows if r[0] == MONTH and r[2] == "initiatives_held"]
+    assert held and held[0][6] == "1000.00" and held[0][7] == "behind"
+    response = owner.get(f"/chamomile/export.xlsx?month={MONTH}")
+    sheet = load_workbook(io.BytesIO(response.content)).active
+    assert sheet.cell(1, 1).value == "month" and sheet.max_row == len(rows)
+
+
+def test_the_supplier_report_page_and_xlsx(owner):
+    supplier = Party.objects.filter(roles__kind=PartyKind.SUPPLIER).first()
+    page = owner.get(f"/chamomile/suppliers/{supplier.pk}/").content.decode()
+    assert 'data-testid="supplier-months"' in page
+    response = owner.get(f"/chamomile/suppliers/{supplier.pk}/report.xlsx")
+    assert response.status_code == 200
+    book = load_workbook(io.BytesIO(response.content))
+    yearly = list(book.worksheets[1].iter_rows(min_row=2, values_only=True))
+    orders = SupplierOrder.objects.filter(supplier=supplier, ordered_on__year=2025)
+    total_2025 = sum(o.amount for o in orders)
+    assert [row for row in yearly if row[0] == 2025][0][1] == pytest.approx(float(total_2025))
+
+
+def test_the_partner_sees_its_own_chamomile_and_cabinet_never_another_partners_name(client, login):
+    user = login(client, "partner")
+    own = Membership.objects.get(user=user).partner
+    others = list(Party.objects.filter(roles__kind=PartyKind.FRANCHISE_PARTNER).exclude(pk=own.pk))
+    assert others
+    page = client.get(f"/chamomile/?month={MONTH}").content.decode()
+    assert 'data-petal="investors"' not in page
+    cabinet = client.get("/chamomile/partner/").content.decode()
+    assert own.name in cabinet
+    for other in others:
+        assert other.name not in page and other.name not in cabinet
+        assert client.get(f"/chamomile/partner/{other.pk}/").status_code == 404
+    assert client.get("/chamomile/investors/").status_code == 403
+    assert client.get("/chamomile/franchise/").status_code == 302  # to its own cabinet
+    csv_text = b"".join(client.get("/chamomile/export.csv").streaming_content).decode("utf-8-sig")
+    for other in others:
+        assert other.name not in csv_text
+    assert "investors_irr" not in csv_text
+
+
+def test_the_partners_figures_are_its_locations_only(client, login):
+    user = login(client, "partner")
+    own = Membership.objects.get(user=user).partner
+    own_locations = set(Location.objects.filter(partner=own).values_list("name", flat=True))
+    page = client.get(f"/chamomile/employees/?month={MONTH}").content.decode()
+    for location in Location.objects.exclude(name__in=own_locations):
+        assert f"<td>{location.name}</td>" not in page
+
+
+def test_the_owner_opens_any_partners_cabinet(owner):
+    for partner in Party.objects.filter(roles__kind=PartyKind.FRANCHISE_PARTNER):
+        response = owner.get(f"/chamomile/partner/{partner.pk}/")
+        assert response.status_code == 200 and partner.name in response.content.decode()
+
+
+def test_an_employee_sees_no_investor_or_supplier_petal(client, login):
+    login(client, "staff")
+    page = client.get("/chamomile/").content.decode()
+    assert 'data-petal="guests"' in page and 'data-petal="investors"' not in page
+    assert client.get("/chamomile/suppliers/").status_code == 403
