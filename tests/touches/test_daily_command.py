@@ -36,3 +36,16 @@ def test_daily_rejects_a_date_it_cannot_read():
     result = invoke("daily", "--date", "26.11.2026")
     assert result.exit_code == 2
     assert "YYYY-MM-DD" in result.output
+
+
+def test_the_background_schedule_runs_each_organisations_day_once(monkeypatch):
+    from datetime import date
+
+    from romashka.path import services as path_services
+    from romashka.touches.services import daily_if_due
+
+    monkeypatch.setattr(path_services, "today_of", lambda organisation: date(2026, 11, 25))
+    first = daily_if_due()
+    assert len(first) == 1 and first[0][1]["skipped"] is False
+    assert DailyRun.objects.filter(day="2026-11-25", finished_at__isnull=False).exists()
+    assert daily_if_due() == []
