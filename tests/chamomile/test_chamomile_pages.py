@@ -41,7 +41,7 @@ def test_every_petal_drills_down(owner, petal):
 def test_a_target_set_by_the_owner_colours_the_petal(owner, login):
     response = owner.post("/chamomile/targets/", {"month": MONTH, "target_active_clients": "100 000 000"})
     assert response.status_code == 302
-    assert PetalTarget.objects.get(figure="active_clients").month == date(2026, 11, 1)
+    assert PetalTarget.objects.get(figure="active_clients", month=date(2026, 11, 1)).value == 100_000_000
     page = owner.get(f"/chamomile/?month={MONTH}").content.decode()
     assert 'data-petal="guests" data-health="behind"' in page
     # The next month the target still holds.
@@ -49,7 +49,7 @@ def test_a_target_set_by_the_owner_colours_the_petal(owner, login):
     assert 'data-petal="guests" data-health="behind"' in page
     # An unreadable number is refused with a message, nothing saved.
     owner.post("/chamomile/targets/", {"month": MONTH, "target_fan_share": "много"})
-    assert not PetalTarget.objects.filter(figure="fan_share").exists()
+    assert not PetalTarget.objects.filter(figure="fan_share", month=date(2026, 11, 1)).exists()
 
 
 def test_only_the_owner_sets_targets(client, login):
@@ -59,15 +59,15 @@ def test_only_the_owner_sets_targets(client, login):
 
 
 def test_targets_and_actuals_export_as_csv_and_xlsx(owner):
-    PetalTarget.objects.create(organisation_id=Location.objects.first().organisation_id, figure="initiatives_held",
-                               month=date(2026, 1, 1), value=1000)
+    PetalTarget.objects.create(organisation_id=Location.objects.first().organisation_id, figure="community_reach",
+                               month=date(2026, 1, 1), value=10_000_000)
     response = owner.get(f"/chamomile/export.csv?month={MONTH}")
     assert response.status_code == 200
     text = b"".join(response.streaming_content).decode("utf-8-sig")
     rows = list(csv.reader(io.StringIO(text), delimiter=";" if ";" in text.splitlines()[0] else ","))
     assert rows[0][:3] == ["month", "petal", "figure"]
-    held = [r for r in rows if r[0] == MONTH and r[2] == "initiatives_held"]
-    assert held and held[0][6] == "1000.00" and held[0][7] == "behind"
+    held = [r for r in rows if r[0] == MONTH and r[2] == "community_reach"]
+    assert held and held[0][6] == "10000000.00" and held[0][7] == "behind"
     response = owner.get(f"/chamomile/export.xlsx?month={MONTH}")
     sheet = load_workbook(io.BytesIO(response.content)).active
     assert sheet.cell(1, 1).value == "month" and sheet.max_row == len(rows)
@@ -126,3 +126,8 @@ def test_an_employee_sees_no_investor_or_supplier_petal(client, login):
     page = client.get("/chamomile/").content.decode()
     assert 'data-petal="guests"' in page and 'data-petal="investors"' not in page
     assert client.get("/chamomile/suppliers/").status_code == 403
+
+
+def test_the_demo_owner_opens_on_targets_some_met_some_missed(owner):
+    page = owner.get(f"/chamomile/?month={MONTH}").content.decode()
+    assert 'data-health="behind"' in page and 'data-health="ahead"' in page

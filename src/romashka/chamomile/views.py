@@ -60,7 +60,7 @@ def _flower(petals: list[selectors.PetalHealth], organisation_name: str) -> dict
     for index, petal in enumerate(petals):
         angle = -90 + index * 360 / count
         radians = math.radians(angle)
-        cx, cy = 300 + 170 * math.cos(radians), 300 + 170 * math.sin(radians)
+        cx, cy = 320 + 195 * math.cos(radians), 320 + 195 * math.sin(radians)
         headline = next((f for f in petal.figures if f.value is not None), None)
         drawn.append({
             "petal": petal, "angle": round(angle, 1), "cx": round(cx, 1), "cy": round(cy, 1),

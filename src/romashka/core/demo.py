@@ -300,6 +300,9 @@ def demo_network_create(
     from romashka.planning.demo import demo_targets_create
 
     counts["revenue targets"] = demo_targets_create(organisation=org, until=until)
+    from romashka.chamomile.demo import demo_petal_targets_create
+
+    counts["petal targets"] = demo_petal_targets_create(organisation=org, until=until)
     progress("statistics", 0, 1)
     refresh_planner_statistics()
     progress("done", 1, 1)
