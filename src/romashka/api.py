@@ -188,3 +188,6 @@ api.add_router("/", touches_router)
 from romashka.planning.api import router as planning_router  # noqa: E402
 
 api.add_router("/", planning_router)
+from romashka.chamomile.api import router as chamomile_router  # noqa: E402
+
+api.add_router("/", chamomile_router)

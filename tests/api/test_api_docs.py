@@ -27,6 +27,17 @@ def test_openapi_lists_every_path_with_its_methods(client):
         "/api/planning/at-risk": {"get"},
         "/api/planning/forecast": {"get"},
         "/api/planning/targets": {"post"},
+        "/api/chamomile": {"get"},
+        "/api/chamomile/summary": {"get"},
+        "/api/chamomile/targets": {"get", "put"},
+        "/api/chamomile/figures": {"get"},
+        "/api/suppliers/turnover": {"get"},
+        "/api/suppliers/{supplier_id}/turnover": {"get"},
+        "/api/investors/returns": {"get"},
+        "/api/community/initiatives": {"get"},
+        "/api/community/yearly": {"get"},
+        "/api/franchise/cabinet": {"get"},
+        "/api/franchise/partners": {"get"},
     }
     assert {path: set(methods) for path, methods in paths.items()} == expected
 

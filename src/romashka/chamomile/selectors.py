@@ -685,3 +685,27 @@ def network_medians(figures: dict[int, PartnerFigures]) -> dict[str, Decimal | N
         **{f"status_{s.value}": median_or_none([r.statuses[s.value] for r in rows]) for s in Status},
         "partners": Decimal(len(rows)),
     }
+
+
+def cabinet_partner(*, scope: Scope, user, partner_id: int | None) -> Party:
+    """Whose cabinet: a franchise partner's user gets its own (any other id is 404); the network's roles name one."""
+    from django.core.exceptions import PermissionDenied
+    from django.http import Http404
+
+    from romashka.chamomile.figures import is_partner_scope
+    from romashka.core.access import Capability
+
+    if is_partner_scope(scope):
+        own = Party.objects.filter(membership__user=user).first()
+        if own is None:
+            raise PermissionDenied("the user has no franchise partner")
+        if partner_id is not None and partner_id != own.pk:
+            raise Http404("partner not found")
+        return own
+    if not scope.can(Capability.VIEW_PARTNERS) or partner_id is None:
+        raise PermissionDenied("only the network's roles open a partner's cabinet")
+    partner = Party.objects.filter(organisation_id=scope.organisation_id, pk=partner_id,
+                                   roles__kind=PartyKind.FRANCHISE_PARTNER).first()
+    if partner is None:
+        raise Http404("partner not found")
+    return partner

@@ -158,20 +158,7 @@ def _staff_by_location(scope: Scope, as_of: date) -> list[dict]:
 def partner_cabinet(request: HttpRequest, partner_id: int | None = None) -> HttpResponse:
     """A franchise partner's own figures beside the network's medians; another partner's figures never by name."""
     scope = _scope(request)
-    if is_partner_scope(scope):
-        if partner_id is not None:
-            raise Http404("partner not found")
-        membership_partner = Party.objects.filter(membership__user=request.user).first()
-        if membership_partner is None:
-            raise PermissionDenied("the user has no franchise partner")
-        partner = membership_partner
-    else:
-        if not scope.can(Capability.VIEW_PARTNERS) or partner_id is None:
-            raise PermissionDenied("only the network's roles open another partner's cabinet")
-        partner = Party.objects.filter(organisation_id=scope.organisation_id, pk=partner_id,
-                                       roles__kind=PartyKind.FRANCHISE_PARTNER).first()
-        if partner is None:
-            raise Http404("partner not found")
+    partner = selectors.cabinet_partner(scope=scope, user=request.user, partner_id=partner_id)
     today = timezone.localdate()
     month = _month(request, today)
     as_of = selectors.period_as_of(month, today)
