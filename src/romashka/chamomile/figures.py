@@ -54,10 +54,18 @@ class FigureContext:
 
     scope: Scope
     as_of: date
+    # Figures of one petal share their query (active clients and the share of fans, the three community
+    # figures): the first computes it, the others read it here.
+    shared: dict = field(default_factory=dict, compare=False, repr=False)
 
     @property
     def organisation_id(self) -> int:
         return self.scope.organisation_id
+
+    def once(self, key: str, compute: Callable[[], object]):
+        if key not in self.shared:
+            self.shared[key] = compute()
+        return self.shared[key]
 
 
 FigureFunction = Callable[[FigureContext], Decimal | None]

@@ -101,13 +101,17 @@ def guest_status_counts(scope: Scope, on: date) -> dict[str, int]:
     return counts
 
 
+def _guest_counts(ctx: FigureContext) -> dict[str, int]:
+    return ctx.once("guest_status_counts", lambda: guest_status_counts(ctx.scope, ctx.as_of))
+
+
 def active_clients(ctx: FigureContext) -> Decimal:
-    counts = guest_status_counts(ctx.scope, ctx.as_of)
+    counts = _guest_counts(ctx)
     return Decimal(counts[Status.NOVICE] + counts[Status.FAN])
 
 
 def fan_share(ctx: FigureContext) -> Decimal | None:
-    counts = guest_status_counts(ctx.scope, ctx.as_of)
+    counts = _guest_counts(ctx)
     return _percent(counts[Status.FAN], counts[Status.NOVICE] + counts[Status.FAN])
 
 
@@ -156,14 +160,17 @@ def _franchise_purchases(scope: Scope):
     return in_scope(purchases, scope, "location_id")
 
 
+def _franchise_years(ctx: FigureContext) -> tuple[Decimal, Decimal]:
+    return ctx.once("franchise_years", lambda: _two_years(
+        _franchise_purchases(ctx.scope), "purchased_on", "amount", ctx.as_of))
+
+
 def franchise_revenue(ctx: FigureContext) -> Decimal:
-    current, _previous = _two_years(_franchise_purchases(ctx.scope), "purchased_on", "amount", ctx.as_of)
-    return current
+    return _franchise_years(ctx)[0]
 
 
 def franchise_growth(ctx: FigureContext) -> Decimal | None:
-    current, previous = _two_years(_franchise_purchases(ctx.scope), "purchased_on", "amount", ctx.as_of)
-    return growth_percent(current, previous)
+    return growth_percent(*_franchise_years(ctx))
 
 
 @dataclass(frozen=True)
@@ -217,14 +224,16 @@ def _orders(scope: Scope):
     return in_scope(SupplierOrder.objects.filter(organisation_id=scope.organisation_id), scope, "location_id")
 
 
+def _order_years(ctx: FigureContext) -> tuple[Decimal, Decimal]:
+    return ctx.once("order_years", lambda: _two_years(_orders(ctx.scope), "ordered_on", "amount", ctx.as_of))
+
+
 def supplier_volume(ctx: FigureContext) -> Decimal:
-    current, _previous = _two_years(_orders(ctx.scope), "ordered_on", "amount", ctx.as_of)
-    return current
+    return _order_years(ctx)[0]
 
 
 def supplier_growth(ctx: FigureContext) -> Decimal | None:
-    current, previous = _two_years(_orders(ctx.scope), "ordered_on", "amount", ctx.as_of)
-    return growth_percent(current, previous)
+    return growth_percent(*_order_years(ctx))
 
 
 def supplier_top3_share(ctx: FigureContext) -> Decimal | None:
@@ -358,18 +367,16 @@ def investor_returns(*, organisation_id: int, as_of: date) -> tuple[list[Investo
 
 
 def _overall_return(ctx: FigureContext) -> InvestorReturn:
-    _rows, overall = investor_returns(organisation_id=ctx.organisation_id, as_of=ctx.as_of)
-    return overall
+    return ctx.once("investor_returns", lambda: investor_returns(
+        organisation_id=ctx.organisation_id, as_of=ctx.as_of)[1])
 
 
 def invested_total(ctx: FigureContext) -> Decimal:
-    return Investment.objects.filter(organisation_id=ctx.organisation_id, invested_on__lte=ctx.as_of).aggregate(
-        total=Sum("amount"))["total"] or ZERO
+    return _overall_return(ctx).invested
 
 
 def paid_out_total(ctx: FigureContext) -> Decimal:
-    return Payout.objects.filter(organisation_id=ctx.organisation_id, paid_on__lte=ctx.as_of).aggregate(
-        total=Sum("amount"))["total"] or ZERO
+    return _overall_return(ctx).paid_out
 
 
 def investors_roi(ctx: FigureContext) -> Decimal | None:
@@ -391,8 +398,8 @@ def _initiatives(scope: Scope):
 
 def _community_year(ctx: FigureContext) -> dict:
     start, end = year_window(ctx.as_of)
-    return _initiatives(ctx.scope).filter(held_on__gte=start, held_on__lte=end).aggregate(
-        held=Count("pk"), reach=Sum("reach"), cost=Sum("cost"))
+    return ctx.once("community_year", lambda: _initiatives(ctx.scope).filter(
+        held_on__gte=start, held_on__lte=end).aggregate(held=Count("pk"), reach=Sum("reach"), cost=Sum("cost")))
 
 
 def initiatives_held(ctx: FigureContext) -> Decimal:
