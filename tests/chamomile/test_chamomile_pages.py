@@ -138,3 +138,30 @@ def test_the_partners_chamomile_is_bounded_too(client, login, django_assert_max_
     login(client, "partner")
     with django_assert_max_num_queries(25):
         assert client.get(f"/chamomile/?month={MONTH}").status_code == 200
+
+
+@pytest.mark.parametrize("petal", [p.value for p in Petal])
+def test_every_petals_table_downloads(owner, petal):
+    response = owner.get(f"/chamomile/{petal}/export.xlsx?month={MONTH}")
+    assert response.status_code == 200
+    sheet = load_workbook(io.BytesIO(response.content)).active
+    assert sheet.max_row >= 2
+    response = owner.get(f"/chamomile/{petal}/export.csv?month={MONTH}")
+    assert response.status_code == 200 and len(b"".join(response.streaming_content).splitlines()) >= 2
+
+
+def test_the_investors_table_ends_with_the_overall_return(owner):
+    text = b"".join(owner.get("/chamomile/investors/export.csv").streaming_content).decode("utf-8-sig")
+    lines = text.strip().splitlines()
+    assert len(lines) == 1 + 3 + 1
+
+
+def test_a_partners_petal_tables_hold_its_own_data_only(client, login):
+    user = login(client, "partner")
+    own = Membership.objects.get(user=user).partner
+    assert client.get("/chamomile/franchise/export.csv").status_code == 403
+    assert client.get("/chamomile/investors/export.csv").status_code == 403
+    text = b"".join(client.get("/chamomile/employees/export.csv").streaming_content).decode("utf-8-sig")
+    own_locations = set(Location.objects.filter(partner=own).values_list("name", flat=True))
+    rows = [line.split(";")[0] for line in text.strip().splitlines()[1:]]
+    assert rows and set(rows) <= own_locations

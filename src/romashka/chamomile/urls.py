@@ -12,4 +12,5 @@ urlpatterns = [
     path("suppliers/<int:supplier_id>/", views.supplier_report, name="chamomile_supplier"),
     path("suppliers/<int:supplier_id>/report.xlsx", views.supplier_report_xlsx, name="chamomile_supplier_xlsx"),
     path("<str:petal>/", views.petal_page, name="chamomile_petal"),
+    path("<str:petal>/export.<str:fmt>", views.petal_export, name="chamomile_petal_export"),
 ]

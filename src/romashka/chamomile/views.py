@@ -275,6 +275,8 @@ def export(request: HttpRequest, fmt: str) -> HttpResponse:
     header, rows = export_rows(scope, _month(request, today), today)
     if fmt == "xlsx":
         return _xlsx_response(f"chamomile-{today}.xlsx", [(_("Chamomile"), header, rows)])
+    if fmt != "csv":
+        raise Http404("csv or xlsx")
     from romashka.web.views import _csv_response
 
     response = _csv_response(f"chamomile-{today}.csv", header, rows)
@@ -323,3 +325,51 @@ def _posted_month(request: HttpRequest, today: date) -> date:
         return datetime.strptime(request.POST.get("month", ""), "%Y-%m").date()
     except ValueError:
         return today.replace(day=1)
+
+
+def _petal_rows(scope: Scope, petal: Petal, as_of: date) -> tuple[list[str], list[list]]:
+    """The breakdown under a petal's figures as rows: the same numbers as its page."""
+    if petal == Petal.GUESTS:
+        counts = selectors.guest_status_counts(scope, as_of)
+        return ["status", "clients"], [[s.value, counts[s.value]] for s in Status]
+    if petal == Petal.EMPLOYEES:
+        return ["location", "headcount", "left_in_12_months"], [
+            [row["name"], row["headcount"], row["exits"]] for row in _staff_by_location(scope, as_of)]
+    if petal == Petal.FRANCHISE:
+        return ["partner_id", "partner", "locations", "revenue_12_months", "revenue_12_months_before", "growth_percent"], [
+            [r.partner_id, r.name, r.locations, r.revenue, r.revenue_before, r.growth]
+            for r in selectors.partner_revenues(organisation_id=scope.organisation_id, as_of=as_of)]
+    if petal == Petal.SUPPLIERS:
+        return ["supplier_id", "supplier", "orders", "volume_12_months", "volume_12_months_before", "growth_percent",
+                "share_percent"], [
+            [s.supplier_id, s.name, s.orders, s.volume, s.volume_before, s.growth, s.share]
+            for s in selectors.supplier_turnovers(scope=scope, as_of=as_of)]
+    if petal == Petal.INVESTORS:
+        rows, overall = selectors.investor_returns(organisation_id=scope.organisation_id, as_of=as_of)
+        return ["investor_id", "investor", "first_investment", "invested", "paid_out", "roi_percent", "irr_percent"], [
+            [r.investor_id or "", r.name, r.first_investment, r.invested, r.paid_out, r.roi, r.irr]
+            for r in [*rows, overall]]
+    initiatives = CommunityInitiative.objects.filter(organisation_id=scope.organisation_id)
+    if not scope.sees_all_locations:
+        initiatives = initiatives.filter(location_id__in=scope.location_ids)
+    return ["date", "title", "kind", "location", "reach", "cost", "partners", "link"], [
+        [i.held_on, i.title, i.kind, i.location.name if i.location else "", i.reach, i.cost,
+         ", ".join(p.name for p in i.partners.all()), i.link]
+        for i in initiatives.select_related("location").prefetch_related("partners").order_by("-held_on")]
+
+
+@login_required
+def petal_export(request: HttpRequest, petal: str, fmt: str) -> HttpResponse:
+    scope = access.require(request.user, Capability.EXPORT)
+    chosen = _petal_or_404(scope, petal)
+    if chosen == Petal.FRANCHISE and is_partner_scope(scope):
+        raise PermissionDenied("a partner sees the network only as medians")
+    today = timezone.localdate()
+    header, rows = _petal_rows(scope, chosen, selectors.period_as_of(_month(request, today), today))
+    if fmt == "xlsx":
+        return _xlsx_response(f"chamomile-{chosen.value}-{today}.xlsx", [(str(chosen.label), header, rows)])
+    if fmt != "csv":
+        raise Http404("csv or xlsx")
+    from romashka.web.views import _csv_response
+
+    return _csv_response(f"chamomile-{chosen.value}-{today}.csv", header, rows)
