@@ -1,6 +1,9 @@
 """The chamomile in a real browser: the owner clicks through every petal, the supplier report downloads, a screenshot is kept."""
 
 
+import io
+from pathlib import Path
+
 import pytest
 from openpyxl import load_workbook
 from playwright.sync_api import Page, expect
@@ -51,7 +54,7 @@ def test_the_supplier_report_draws_and_downloads(demo_network_live, live_server,
     page.screenshot(path=str(test_output / "chamomile-supplier.png"), full_page=True)
     with page.expect_download() as download_info:
         page.click("[data-testid=supplier-xlsx]")
-    book = load_workbook(download_info.value.path())
+    book = load_workbook(io.BytesIO(Path(download_info.value.path()).read_bytes()))
     assert len(book.worksheets) == 3 and book.worksheets[0].max_row == 13  # header and twelve months
 
 

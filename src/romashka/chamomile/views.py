@@ -53,6 +53,14 @@ def _scope(request: HttpRequest) -> Scope:
     return access.require(request.user, Capability.VIEW_DASHBOARD)
 
 
+def _trend_arrow(figure: selectors.FigureHealth) -> str:
+    """↑ or ↓ after the headline when it moved since the previous month (the colour of the figure's row says good or bad)."""
+    trend = figure.trend
+    if not trend:
+        return ""
+    return " ↑" if trend > 0 else " ↓"
+
+
 def _flower(petals: list[selectors.PetalHealth], organisation_name: str) -> dict:
     """Geometry of the SVG chamomile: petals around the centre, each with its health colours and headline."""
     count = max(len(petals), 1)
@@ -66,7 +74,9 @@ def _flower(petals: list[selectors.PetalHealth], organisation_name: str) -> dict
             "petal": petal, "angle": round(angle, 1), "cx": round(cx, 1), "cy": round(cy, 1),
             "fill": HEALTH_FILLS[petal.health], "stroke": HEALTH_STROKES[petal.health],
             "hue": PETAL_COLOURS[petal.petal], "health_label": health_label(petal.health),
-            "headline": headline, "headline_text": format_figure(headline.value, headline.figure.unit) if headline else _("no data yet"),
+            "headline": headline,
+            "headline_text": (format_figure(headline.value, headline.figure.unit) + _trend_arrow(headline)) if headline
+            else _("no data yet"),
             "url": reverse("chamomile_petal", args=[petal.petal.value]),
             "hover": "\n".join(
                 [f"{petal.petal.label}: {health_label(petal.health)}"]
