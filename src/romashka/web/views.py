@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 import unicodedata
 from datetime import date
 from decimal import Decimal
@@ -38,6 +37,7 @@ from romashka.core.services import (
 from romashka.path import reports
 from romashka.path.selectors import client_status_history
 from romashka.planning.models import ClvPrediction
+from romashka.web import exports
 
 PAGE_SIZE = 50
 
@@ -188,24 +188,8 @@ def _status_timeline(events, today: date) -> list[dict]:
 
 
 def _csv_response(filename: str, header: list[str], rows) -> StreamingHttpResponse:
-    """A CSV that Excel opens correctly: UTF-8 with BOM; `;` in Russian, `,` in English."""
-    delimiter = ";" if translation.get_language() == "ru" else ","
-
-    class Echo:
-        def write(self, value):
-            return value
-
-    writer = csv.writer(Echo(), delimiter=delimiter)
-
-    def stream():
-        yield "\ufeff"
-        yield writer.writerow(header)
-        for row in rows:
-            yield writer.writerow(row)
-
-    response = StreamingHttpResponse(stream(), content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="{filename}"'
-    return response
+    """A CSV that Excel opens correctly (the shared streamed export): UTF-8 with BOM; `;` in Russian, `,` in English."""
+    return exports.csv_response(filename, header, rows)
 
 
 @login_required
@@ -226,7 +210,7 @@ def clients_export(request: HttpRequest) -> StreamingHttpResponse:
 
     header = ["id", _("external id"), _("name"), _("location"), _("phone"), _("e-mail"), _("birthday"),
               _("probability alive"), _("expected purchases, 90 days"), _("lifetime value, 12 months, ₽")]
-    return _csv_response(f"clients-{timezone.localdate()}.csv", header, rows())
+    return exports.export_response(request, basename=f"clients-{timezone.localdate()}", header=header, rows=rows())
 
 
 def _prediction_cells(client) -> list:
@@ -287,7 +271,7 @@ def purchases_export(request: HttpRequest) -> StreamingHttpResponse:
 
     header = [_("client id"), _("name"), _("date and time"), _("purchase day"), _("amount"), _("location"),
               _("receipt"), _("source"), _("product category")]
-    return _csv_response(f"purchases-{timezone.localdate()}.csv", header, out())
+    return exports.export_response(request, basename=f"purchases-{timezone.localdate()}", header=header, rows=out())
 
 
 @login_required
