@@ -408,25 +408,13 @@ def lifecycle(
     engine: Annotated[EngineName, typer.Option(help="Where the rules run: DuckDB in-process, or PySpark local (romashka[spark], Java 17)")] = EngineName.duckdb,
 ) -> None:
     """Status of every customer at a date from a purchases file, by the default rule set (no database)."""
-    import duckdb
-
-    from romashka.ingest.readers import IngestError, load_purchases
-
     try:
         as_of_date = date.fromisoformat(as_of)
     except ValueError:
         err.print(f"[red]--as-of {as_of!r} is not a date.[/red] Expected YYYY-MM-DD, e.g. 2026-11-23.")
         raise typer.Exit(2) from None
-    # DuckDB reads the file itself and the engine runs on the same connection: no Arrow copy of
-    # the purchases in Python. ROMASHKA_DUCKDB_THREADS caps the threads (DuckDB's default: all cores).
-    threads = os.environ.get("ROMASHKA_DUCKDB_THREADS")
-    connection = duckdb.connect(config={"threads": int(threads)} if threads else {})
-    try:
-        load_purchases(purchases, connection, table_name="purchases", customer_column=customer_column,
-                       date_column=date_column, amount_column=amount_column)
-    except IngestError as error:
-        err.print(f"[red]{escape(str(error))}[/red]", soft_wrap=True)
-        raise typer.Exit(1) from None
+    connection = purchases_connection(purchases, customer_column=customer_column, date_column=date_column,
+                                      amount_column=amount_column)
     # ibis takes about two seconds to import: only once the file has been read.
     import ibis
 
@@ -470,6 +458,30 @@ def lifecycle(
     won_back = pc.sum(result.column("won_back")).as_py() or 0
     summary.add_row("of them won back", f"{won_back:,}", f"{won_back / result.num_rows if result.num_rows else 0:.1%}", "")
     (err if out is None else console).print(summary)
+
+
+def purchases_connection(path: str, *, customer_column: str | None, date_column: str | None,
+                         amount_column: str | None):
+    """An in-process DuckDB holding the file's checked purchases as `purchases`; exits 1 with the reader's
+    message when the file cannot be read as purchases.
+
+    DuckDB reads the file itself and the engine runs on the same connection: no Arrow copy of the
+    purchases in Python. ROMASHKA_DUCKDB_THREADS caps the threads (DuckDB's default: all cores).
+    """
+    import duckdb
+
+    from romashka.ingest.readers import IngestError, load_purchases
+
+    threads = os.environ.get("ROMASHKA_DUCKDB_THREADS")
+    connection = duckdb.connect(config={"threads": int(threads)} if threads else {})
+    try:
+        load_purchases(path, connection, table_name="purchases", customer_column=customer_column,
+                       date_column=date_column, amount_column=amount_column)
+    except IngestError as error:
+        err.print(f"[red]{escape(str(error))}[/red]", soft_wrap=True)
+        connection.close()
+        raise typer.Exit(1) from None
+    return connection
 
 
 def _write_lifecycle(result, out: str | None) -> None:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import csv
 import math
-import os
 from datetime import date
 from enum import StrEnum
 from pathlib import Path
@@ -52,17 +51,9 @@ def _date(option: str, value: str) -> date:
 
 def _summary(purchases: str, columns: dict[str, str | None], *, calibration_end: date, time_unit: str):
     """The customer summary of the file as NumPy columns; exits with the reader's message on bad input."""
-    import duckdb
+    from romashka.cli import purchases_connection
 
-    from romashka.ingest.readers import IngestError, load_purchases
-
-    threads = os.environ.get("ROMASHKA_DUCKDB_THREADS")
-    connection = duckdb.connect(config={"threads": int(threads)} if threads else {})
-    try:
-        load_purchases(purchases, connection, table_name="purchases", **columns)
-    except IngestError as error:
-        err.print(f"[red]{escape(str(error))}[/red]", soft_wrap=True)
-        raise typer.Exit(1) from None
+    connection = purchases_connection(purchases, **columns)
     import ibis
 
     from romashka.engine.clv import customer_summary
