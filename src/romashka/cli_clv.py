@@ -19,7 +19,6 @@ app = typer.Typer(help="Buy-till-you-die models (BG/NBD, Pareto/NBD, Gamma-Gamma
 console = Console()
 err = Console(stderr=True)
 
-DAYS_PER_YEAR = 365.25
 PREDICTION_COLUMNS = ("customer_id", "frequency", "recency", "T", "monetary_value", "p_alive",
                       "expected_purchases", "expected_spend", "clv")
 
@@ -184,29 +183,17 @@ def predict(
         except ValueError as error:
             err.print(f"[red]{name}: {escape(str(error))}[/red]")
             raise typer.Exit(1) from None
-    unit = clv.TIME_UNITS[time_unit.value]
-    x, tx, t = summary["frequency"], summary["recency"], summary["T"]
-    if purchase_model == PurchaseModel.bgnbd:
-        alive = clv.bgnbd_probability_alive(fitted["bgnbd"], x, tx, t)
-
-        def expected(within):
-            return clv.bgnbd_expected_purchases(fitted["bgnbd"], within, x, tx, t)
-    else:
-        alive = clv.paretonbd_probability_alive(fitted["paretonbd"], x, tx, t)
-
-        def expected(within):
-            return clv.paretonbd_expected_purchases(fitted["paretonbd"], within, x, tx, t)
-
-    horizon = horizon_days / unit
-    spend = clv.gammagamma_expected_spend(fitted["gammagamma"], x, summary["monetary_value"])
-    value = clv.customer_lifetime_value(expected, spend, horizon=horizon, step=DAYS_PER_YEAR / 12 / unit,
-                                        annual_discount_rate=discount_rate, steps_per_year=12)
-    purchases_ahead = expected(horizon)
+    result = clv.predict(summary, purchase_model=purchase_model.value, purchase_params=fitted[purchase_model.value],
+                         spend_params=fitted["gammagamma"], horizon_days=horizon_days, clv_days=horizon_days,
+                         time_unit=time_unit.value, annual_discount_rate=discount_rate)
+    x = summary["frequency"]
+    alive, purchases_ahead, spend, value = result.p_alive, result.expected_purchases, result.expected_spend, result.clv
     try:
         with out.open("w", newline="") as handle:
             writer = csv.writer(handle)
             writer.writerow(PREDICTION_COLUMNS)
-            for row in zip(summary["customer_id"], x, tx, t, summary["monetary_value"], alive, purchases_ahead,
+            for row in zip(summary["customer_id"], x, summary["recency"], summary["T"], summary["monetary_value"], alive,
+                           purchases_ahead,
                            spend, value, strict=True):
                 customer_id, frequency, *figures = row
                 writer.writerow([customer_id, int(frequency), *(f"{v:.10g}" for v in figures)])

@@ -35,6 +35,7 @@ from scipy import optimize, special
 from romashka.engine.lifecycle import customer_days
 
 TIME_UNITS = {"day": 1.0, "week": 7.0}
+DAYS_PER_YEAR = 365.25
 SUMMARY_COLUMNS = ("customer_id", "frequency", "recency", "T", "monetary_value")
 MODEL_PARAMETERS = {
     "bgnbd": ("r", "alpha", "a", "b"),
@@ -482,3 +483,46 @@ def cumulative_repeat_purchases(
     times, counts = np.unique(first_purchase, return_counts=True)
     elapsed = np.clip(periods[:, None] - times[None, :], 0.0, None)
     return (expected_new(elapsed.ravel()).reshape(elapsed.shape) * counts).sum(axis=1)
+
+
+@dataclass(frozen=True)
+class Predictions:
+    p_alive: Array
+    expected_purchases: Array  # within `horizon_days`
+    expected_spend: Array  # per purchase
+    clv: Array  # over `clv_days`, discounted month by month
+
+
+def predict(
+    summary: dict[str, Array],
+    *,
+    purchase_model: str,
+    purchase_params,
+    spend_params,
+    horizon_days: float,
+    clv_days: float,
+    time_unit: str,
+    annual_discount_rate: float,
+) -> Predictions:
+    """Every customer's figures from fitted parameters: BG/NBD or Pareto/NBD for the purchases, Gamma-Gamma
+    for the spend (``spend_params`` None: no spend model, so spend and CLV are 0)."""
+    unit = _unit(time_unit)
+    x, tx, t = summary["frequency"], summary["recency"], summary["T"]
+    if purchase_model == "bgnbd":
+        alive = bgnbd_probability_alive(purchase_params, x, tx, t)
+
+        def expected(within):
+            return bgnbd_expected_purchases(purchase_params, within, x, tx, t)
+    elif purchase_model == "paretonbd":
+        alive = paretonbd_probability_alive(purchase_params, x, tx, t)
+
+        def expected(within):
+            return paretonbd_expected_purchases(purchase_params, within, x, tx, t)
+    else:
+        raise ValueError(f"purchase_model must be bgnbd or paretonbd, got {purchase_model!r}")
+    spend = (np.zeros(np.shape(x)) if spend_params is None
+             else gammagamma_expected_spend(spend_params, x, summary["monetary_value"]))
+    month = DAYS_PER_YEAR / 12 / unit
+    value = customer_lifetime_value(expected, spend, horizon=clv_days / unit, step=month,
+                                    annual_discount_rate=annual_discount_rate, steps_per_year=12)
+    return Predictions(p_alive=alive, expected_purchases=expected(horizon_days / unit), expected_spend=spend, clv=value)

@@ -19,7 +19,6 @@ PREDICTION_DAYS = 90  # expected purchases are shown for the next 90 days
 CLV_MONTHS = 12  # lifetime value over the next 12 months …
 ANNUAL_DISCOUNT_RATE = 0.10  # … discounted at 10% a year, month by month
 MIN_CUSTOMERS = 30  # fewer buyers than this give no meaningful fit
-DAYS_PER_YEAR = 365.25
 
 
 def clv_refresh(*, organisation: Organisation, as_of: date) -> dict:
@@ -47,21 +46,17 @@ def clv_refresh(*, organisation: Organisation, as_of: date) -> dict:
     x, tx, t = columns["frequency"], columns["recency"], columns["T"]
     purchase_fit = clv.fit_bgnbd(x, tx, t)
     fits = [purchase_fit]
-    params = purchase_fit.values()
     try:
         spend_fit = clv.fit_gammagamma(x, columns["monetary_value"])
         fits.append(spend_fit)
-        spend = clv.gammagamma_expected_spend(spend_fit.values(), x, columns["monetary_value"])
-    except ValueError:  # no repeat buyer yet: the mean first ticket stands in for the expected spend
-        spend = np.full(x.size, float(np.mean(columns["monetary_value"])) or 0.0)
-    unit = clv.TIME_UNITS[TIME_UNIT]
-    alive = clv.bgnbd_probability_alive(params, x, tx, t)
-    ahead = clv.bgnbd_expected_purchases(params, PREDICTION_DAYS / unit, x, tx, t)
-    value = clv.customer_lifetime_value(
-        lambda within: clv.bgnbd_expected_purchases(params, within, x, tx, t), spend,
-        horizon=CLV_MONTHS * DAYS_PER_YEAR / 12 / unit, step=DAYS_PER_YEAR / 12 / unit,
-        annual_discount_rate=ANNUAL_DISCOUNT_RATE, steps_per_year=12,
+    except ValueError:  # no repeat buyer yet: no spend model, so spend and CLV stay 0
+        spend_fit = None
+    result = clv.predict(
+        columns, purchase_model="bgnbd", purchase_params=purchase_fit.values(),
+        spend_params=spend_fit.values() if spend_fit else None, horizon_days=PREDICTION_DAYS,
+        clv_days=CLV_MONTHS * clv.DAYS_PER_YEAR / 12, time_unit=TIME_UNIT, annual_discount_rate=ANNUAL_DISCOUNT_RATE,
     )
+    alive, ahead, spend, value = result.p_alive, result.expected_purchases, result.expected_spend, result.clv
 
     def finite(values):
         return np.where(np.isfinite(values), values, 0.0)
