@@ -42,3 +42,18 @@ def page(chromium):
     page = context.new_page()
     yield page
     context.close()
+
+
+@pytest.fixture
+def sign_in(page, live_server):
+    """Signs the page in through the login form as a demo user: `sign_in("owner")`."""
+    from romashka.core.demo import DEMO_PASSWORD
+
+    def submit(username: str, password: str = DEMO_PASSWORD) -> None:
+        page.goto(f"{live_server.url}/login/")
+        page.fill("input[name=username]", username)
+        page.fill("input[name=password]", password)
+        with page.expect_navigation():
+            page.click("main button[type=submit]")
+
+    return submit

@@ -4,24 +4,17 @@ import csv
 import io
 
 import pytest
-from playwright.sync_api import Page, expect
+from playwright.sync_api import expect
 
-from romashka.core.demo import DEMO_PASSWORD
 from romashka.path.models import StatusSnapshot
 
 pytestmark = pytest.mark.browser
 
 
-def sign_in(page: Page, base_url: str, username: str) -> None:
-    page.goto(f"{base_url}/login/")
-    page.fill("input[name=username]", username)
-    page.fill("input[name=password]", DEMO_PASSWORD)
-    with page.expect_navigation():
-        page.click("main button[type=submit]")
 
 
-def test_owner_sees_the_sankey_and_the_other_charts(demo_network_live, live_server, page, test_output):
-    sign_in(page, live_server.url, "owner")
+def test_owner_sees_the_sankey_and_the_other_charts(sign_in, demo_network_live, live_server, page, test_output):
+    sign_in("owner")
 
     page.click("nav.sidebar >> text=Путь клиента")
 
@@ -37,8 +30,8 @@ def test_owner_sees_the_sankey_and_the_other_charts(demo_network_live, live_serv
     assert screenshot.stat().st_size > 20_000
 
 
-def test_a_chosen_period_redraws_the_sankey(demo_network_live, live_server, page):
-    sign_in(page, live_server.url, "owner")
+def test_a_chosen_period_redraws_the_sankey(sign_in, demo_network_live, live_server, page):
+    sign_in("owner")
     page.goto(f"{live_server.url}/path/")
 
     page.fill("input[name=date_from]", "2026-01-31")
@@ -49,8 +42,8 @@ def test_a_chosen_period_redraws_the_sankey(demo_network_live, live_server, page
     expect(page.locator("[data-testid=matrix-table]")).to_contain_text("31.01.2026", use_inner_text=False)
 
 
-def test_the_status_lists_csv_export_downloads(demo_network_live, live_server, page):
-    sign_in(page, live_server.url, "partner")
+def test_the_status_lists_csv_export_downloads(sign_in, demo_network_live, live_server, page):
+    sign_in("partner")
     page.goto(f"{live_server.url}/path/fan/")
     expect(page.locator("[data-testid=status-list] tbody tr").first).to_be_visible()
 

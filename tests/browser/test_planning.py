@@ -1,23 +1,15 @@
 """Planning in a real browser: both charts drawn, a target set through the form changes the plan; a screenshot."""
 
 import pytest
-from playwright.sync_api import Page, expect
-
-from romashka.core.demo import DEMO_PASSWORD
+from playwright.sync_api import expect
 
 pytestmark = pytest.mark.browser
 
 
-def sign_in(page: Page, base_url: str, username: str) -> None:
-    page.goto(f"{base_url}/login/")
-    page.fill("input[name=username]", username)
-    page.fill("input[name=password]", DEMO_PASSWORD)
-    with page.expect_navigation():
-        page.click("main button[type=submit]")
 
 
-def test_owner_sets_a_revenue_target_and_sees_what_it_needs(demo_network_live, live_server, page, test_output):
-    sign_in(page, live_server.url, "owner")
+def test_owner_sets_a_revenue_target_and_sees_what_it_needs(sign_in, demo_network_live, live_server, page, test_output):
+    sign_in("owner")
     page.click("nav.sidebar >> text=Планирование")
 
     expect(page.get_by_role("heading", name="Планирование", exact=True)).to_be_visible()
