@@ -8,7 +8,7 @@ from django.utils import timezone
 
 from romashka.core.models import Employee
 from romashka.touches.choices import Group, Outcome, TaskState, TouchChannel
-from romashka.touches.models import Standard, StandardVersion, Step, Task
+from romashka.touches.models import Message, Standard, StandardVersion, Step, Task
 
 pytestmark = pytest.mark.django_db
 
@@ -183,3 +183,34 @@ def test_marking_done_without_htmx_returns_to_the_list_and_never_leaves_the_site
     assert (response.status_code, response["Location"]) == (302, "/tasks/?page=1")
     response = client.post(f"/tasks/{second.pk}/done/", {"outcome": "reached", "next": "https://evil.example/"})
     assert response["Location"] == "/tasks/"
+
+
+def test_the_editors_untouched_spare_step_is_not_a_step(client, login):
+    standard = Standard.objects.get(trigger="novice")
+    data = _post_data(standard.versions.get(), **{
+        "form-TOTAL_FORMS": "2", "form-1-channel": "call", "form-1-delay_days": "0", "form-1-delay_basis": "entry",
+        "form-1-executor_rule": "location_manager", "form-1-aims_at_purchase": "on",
+        "form-1-title": "", "form-1-template_ru": "",
+    })
+    login(client, "crm")
+    response = client.get(f"/touches/{standard.pk}/")
+    assert response.status_code == 200 and response.content.decode().count('data-testid="step"') == 3  # two + spare
+    response = client.post(f"/touches/{standard.pk}/", data)
+    assert response.status_code == 302, response.content.decode()[:3000]
+    assert standard.versions.get(number=2).steps.count() == 1
+
+
+def test_task_ids_are_not_written_with_thousand_separators(client, login, staff):
+    """In Russian 12345 is shown as "12 345": an id in an attribute must not be (HTMX targets the card by it)."""
+    task = _give(staff, 1)[0]
+    Message.objects.filter(task=task).delete()
+    Task.objects.filter(pk=task.pk).update(id=12345)
+    login(client, "staff")
+    text = client.get("/tasks/", HTTP_ACCEPT_LANGUAGE="ru").content.decode()
+    assert 'id="task-12345"' in text and 'hx-target="#task-12345"' in text
+
+
+def test_the_touch_tables_are_in_the_admin(client, login):
+    login(client, "owner")
+    for name in ("standard", "standardversion", "entry", "task", "message", "dailyrun"):
+        assert client.get(f"/admin/touches/{name}/").status_code == 200, name

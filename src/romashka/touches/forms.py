@@ -48,9 +48,10 @@ class StandardForm(forms.Form):
 
 class StepForm(forms.Form):
     title = forms.CharField(label=_("touch"), max_length=200)
-    channel = forms.ChoiceField(label=_("channel"), choices=TouchChannel.choices)
+    # Initial values equal to what an untouched blank step posts, so the editor's spare step is skipped.
+    channel = forms.ChoiceField(label=_("channel"), choices=TouchChannel.choices, initial=TouchChannel.CALL)
     delay_days = forms.IntegerField(label=_("delay, days"), min_value=-365, max_value=730, initial=0)
-    delay_basis = forms.ChoiceField(label=_("counted from"), choices=DelayBasis.choices)
+    delay_basis = forms.ChoiceField(label=_("counted from"), choices=DelayBasis.choices, initial=DelayBasis.ENTRY)
     template_ru = forms.CharField(label=_("message (Russian)"), widget=forms.Textarea(attrs={"rows": 3}),
                                   help_text=_("Placeholders: {name}, {last_purchase}, {location}, {offer}."))
     template_en = forms.CharField(label=_("message (English)"), required=False,
@@ -58,7 +59,8 @@ class StepForm(forms.Form):
     offer = forms.CharField(label=_("personal offer"), max_length=300, required=False)
     aims_at_purchase = forms.BooleanField(label=_("aims at a purchase"), required=False, initial=True)
     asks_leaving_reason = forms.BooleanField(label=_("asks why the client left"), required=False)
-    executor_rule = forms.ChoiceField(label=_("executor"), choices=ExecutorRule.choices)
+    executor_rule = forms.ChoiceField(label=_("executor"), choices=ExecutorRule.choices,
+                                      initial=ExecutorRule.LOCATION_MANAGER)
     executor_position = forms.CharField(label=_("position"), max_length=100, required=False)
     executor_employee = forms.ModelChoiceField(label=_("named person"), queryset=Employee.objects.none(),
                                                required=False)
