@@ -43,7 +43,7 @@ def demo_petal_targets_create(*, organisation: Organisation, until: date) -> int
         if value is None:
             continue
         factor = Decimal(f"{rng.uniform(*spread):.3f}")
-        target = (Decimal(value) * factor).quantize(Decimal("0.01") if abs(value) < 1000 else Decimal("1000"))
+        target = (Decimal(value) * factor).quantize(Decimal("0.01") if abs(value) < 1000 else Decimal("1E3"))
         targets.append(PetalTarget(organisation=organisation, figure=key, month=month, value=target))
     PetalTarget.objects.bulk_create(targets)
     return len(targets)

@@ -7,7 +7,8 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 
-from django.db.models import Count, OuterRef, Q, Subquery, Sum
+from django.core.cache import cache
+from django.db.models import Count, Max, OuterRef, Q, Subquery, Sum
 from django.utils.translation import gettext_lazy as _
 
 from romashka.chamomile.figures import (
@@ -23,7 +24,7 @@ from romashka.chamomile.figures import (
 from romashka.chamomile.models import CommunityInitiative, Investment, Payout, PetalTarget, SupplierOrder
 from romashka.core.access import Scope, in_scope
 from romashka.core.choices import Ownership, PartyKind
-from romashka.core.models import Employee, Party
+from romashka.core.models import Employee, Location, Party, PartyRole
 from romashka.engine.finance import roi, xirr
 from romashka.path.choices import Status
 from romashka.path.models import Purchase, StatusEvent
@@ -82,6 +83,73 @@ def _two_years(queryset, date_field: str, amount_field: str, as_of: date) -> tup
     return totals["current"] or ZERO, totals["previous"] or ZERO
 
 
+def _parties_of_kind(organisation_id: int, *kinds: str) -> list[tuple[int, str]]:
+    """(id, name) of the organisation's parties of those kinds by name, read from the roles' (kind, party) index."""
+    rows = (PartyRole.objects.filter(kind__in=kinds, party__organisation_id=organisation_id).order_by()
+            .values_list("party_id", "party__name").distinct())
+    return sorted(set(rows), key=lambda row: (row[1], row[0]))
+
+
+# ─── figures cached until the data changes ────────────────────────────────────────────────────────────
+
+CACHE_SECONDS = 600
+
+
+def data_version() -> str:
+    """The newest purchase, status event and status refresh: a new import or refresh changes it.
+
+    The maximum of a primary key is one index probe on SQLite and PostgreSQL alike, unlike a count over a
+    million purchases; a deletion without a new row shows after at most CACHE_SECONDS.
+    """
+    from romashka.path.models import StatusRefresh
+
+    return ":".join(str(model.objects.aggregate(newest=Max("id"))["newest"] or 0)
+                    for model in (Purchase, StatusEvent, StatusRefresh))
+
+
+def _cached(ctx: FigureContext | None, key: str, compute):
+    version = ctx.once("data_version", data_version) if ctx is not None else data_version()
+    full_key = f"chamomile:{key}:{version}"
+    value = cache.get(full_key)
+    if value is None:
+        value = compute()
+        cache.set(full_key, value, CACHE_SECONDS)
+    return value
+
+
+def _scope_key(scope: Scope) -> str:
+    return "all" if scope.location_ids is None else ",".join(map(str, sorted(scope.location_ids)))
+
+
+def franchise_daily_revenue(*, organisation_id: int, ctx: FigureContext | None = None) -> list[tuple[int, date, Decimal]]:
+    """(location, day, revenue) of every franchise location and purchase day; one grouped pass, cached.
+
+    A few tens of thousands of rows even for a large network, so every window and partner is summed from it
+    in Python instead of reading hundreds of thousands of purchases per figure and month.
+    """
+    def compute():
+        locations = list(Location.objects.filter(organisation_id=organisation_id, ownership=Ownership.FRANCHISE)
+                         .values_list("pk", flat=True))
+        return list(Purchase.objects.filter(location_id__in=locations).order_by()
+                    .values("location_id", "purchased_on").annotate(total=Sum("amount"))
+                    .values_list("location_id", "purchased_on", "total"))
+
+    return _cached(ctx, f"franchise-daily:{organisation_id}", compute)
+
+
+def _window_sums(rows, location_ids, as_of: date) -> tuple[Decimal, Decimal]:
+    start, end = year_window(as_of)
+    before_start = year_window(start - timedelta(days=1))[0]
+    current = previous = ZERO
+    for location_id, day, total in rows:
+        if location_id in location_ids and before_start <= day <= end:
+            if day >= start:
+                current += total
+            else:
+                previous += total
+    return current, previous
+
+
 # ─── guests ───────────────────────────────────────────────────────────────────────────────────────────
 
 def guest_status_counts(scope: Scope, on: date) -> dict[str, int]:
@@ -102,7 +170,9 @@ def guest_status_counts(scope: Scope, on: date) -> dict[str, int]:
 
 
 def _guest_counts(ctx: FigureContext) -> dict[str, int]:
-    return ctx.once("guest_status_counts", lambda: guest_status_counts(ctx.scope, ctx.as_of))
+    key = f"statuses:{ctx.organisation_id}:{_scope_key(ctx.scope)}:{ctx.as_of}"
+    return ctx.once("guest_status_counts",
+                    lambda: _cached(ctx, key, lambda: guest_status_counts(ctx.scope, ctx.as_of)))
 
 
 def active_clients(ctx: FigureContext) -> Decimal:
@@ -153,16 +223,15 @@ def headcount(ctx: FigureContext) -> Decimal:
 
 # ─── franchise partners ───────────────────────────────────────────────────────────────────────────────
 
-def _franchise_purchases(scope: Scope):
-    purchases = Purchase.objects.filter(
-        organisation_id=scope.organisation_id, location__ownership=Ownership.FRANCHISE
-    )
-    return in_scope(purchases, scope, "location_id")
-
-
 def _franchise_years(ctx: FigureContext) -> tuple[Decimal, Decimal]:
-    return ctx.once("franchise_years", lambda: _two_years(
-        _franchise_purchases(ctx.scope), "purchased_on", "amount", ctx.as_of))
+    def compute():
+        locations = set(in_scope(Location.objects.filter(organisation_id=ctx.organisation_id,
+                                                         ownership=Ownership.FRANCHISE), ctx.scope, "id")
+                        .values_list("pk", flat=True))
+        rows = franchise_daily_revenue(organisation_id=ctx.organisation_id, ctx=ctx)
+        return _window_sums(rows, locations, ctx.as_of)
+
+    return ctx.once("franchise_years", compute)
 
 
 def franchise_revenue(ctx: FigureContext) -> Decimal:
@@ -184,29 +253,19 @@ class PartnerRevenue:
 
 
 def partner_revenues(*, organisation_id: int, as_of: date) -> list[PartnerRevenue]:
-    """Every franchise partner of the organisation (also one without locations): revenue of its locations, two queries.
+    """Every franchise partner of the organisation (also one without locations): revenue of its locations.
 
     Internal to the network's view and to the medians; a partner's page shows only its own row by name.
+    Two small queries and the cached daily revenue of the franchise locations.
     """
-    start, end = year_window(as_of)
-    before_start, before_end = year_window(start - timedelta(days=1))
-    partners = (
-        Party.objects.filter(organisation_id=organisation_id, roles__kind=PartyKind.FRANCHISE_PARTNER)
-        .annotate(location_count=Count("partner_locations", distinct=True)).order_by("name")
-    )
-    sums = {
-        row["location__partner_id"]: row
-        for row in Purchase.objects.filter(organisation_id=organisation_id, location__partner__isnull=False)
-        .filter(purchased_on__gte=before_start, purchased_on__lte=end)
-        .order_by().values("location__partner_id")
-        .annotate(current=Sum("amount", filter=Q(purchased_on__gte=start)),
-                  previous=Sum("amount", filter=Q(purchased_on__lte=before_end)))
-    }
+    partner_of = dict(Location.objects.filter(organisation_id=organisation_id, partner__isnull=False)
+                      .values_list("pk", "partner_id"))
+    rows = franchise_daily_revenue(organisation_id=organisation_id)
     result = []
-    for partner in partners:
-        row = sums.get(partner.pk, {})
-        current, previous = row.get("current") or ZERO, row.get("previous") or ZERO
-        result.append(PartnerRevenue(partner.pk, partner.name, partner.location_count, current, previous,
+    for partner_id, name in _parties_of_kind(organisation_id, PartyKind.FRANCHISE_PARTNER):
+        locations = {loc for loc, partner in partner_of.items() if partner == partner_id}
+        current, previous = _window_sums(rows, locations, as_of)
+        result.append(PartnerRevenue(partner_id, name, len(locations), current, previous,
                                      growth_percent(current, previous)))
     return result
 
@@ -270,9 +329,7 @@ def supplier_turnovers(*, scope: Scope, as_of: date) -> list[SupplierTurnover]:
                   previous=Sum("amount", filter=Q(ordered_on__lte=before_end)),
                   count=Count("pk", filter=Q(ordered_on__gte=start)))
     }
-    suppliers = Party.objects.filter(
-        organisation_id=scope.organisation_id, roles__kind__in=[PartyKind.SUPPLIER, PartyKind.BUSINESS_PARTNER]
-    ).distinct().values_list("pk", "name")
+    suppliers = _parties_of_kind(scope.organisation_id, PartyKind.SUPPLIER, PartyKind.BUSINESS_PARTNER)
     total = sum((row["current"] or ZERO for row in rows.values()), ZERO)
     result = []
     for supplier_id, name in suppliers:
@@ -352,8 +409,7 @@ def investor_returns(*, organisation_id: int, as_of: date) -> tuple[list[Investo
     Three queries. Money invested is an outflow of the investor, a payout an inflow; no valuation of the
     stake is assumed, so the IRR is what the payouts alone returned.
     """
-    investors = list(Party.objects.filter(organisation_id=organisation_id, roles__kind=PartyKind.INVESTOR)
-                     .order_by("name").values_list("pk", "name"))
+    investors = _parties_of_kind(organisation_id, PartyKind.INVESTOR)
     flows: dict[int, list[tuple[date, Decimal]]] = {pk: [] for pk, _name in investors}
     for investor_id, day, amount in Investment.objects.filter(
             organisation_id=organisation_id, invested_on__lte=as_of).values_list("investor_id", "invested_on", "amount"):
@@ -589,7 +645,9 @@ def chamomile(*, scope: Scope, month: date, today: date, petals: list[Petal] | N
     as_of = period_as_of(month, today)
     previous_as_of = month_start(month) - timedelta(days=1)
     targets = {} if is_partner_scope(scope) else targets_in_force(organisation_id=scope.organisation_id, month=month)
-    now_ctx, before_ctx = FigureContext(scope, as_of), FigureContext(scope, previous_as_of)
+    version = data_version()  # once for both months
+    now_ctx = FigureContext(scope, as_of, shared={"data_version": version})
+    before_ctx = FigureContext(scope, previous_as_of, shared={"data_version": version})
     result = []
     for petal in petals if petals is not None else petals_visible(scope):
         figures = []

@@ -1,0 +1,164 @@
+"""Times the chamomile page on the medium demo: server time and query count, against a load-rows-into-Python baseline.
+
+Usage: ROMASHKA_DATA_DIR=var .venv/bin/python bench/chamomile.py [--build] [--repeat 5] [--month 2026-11]
+       (or DATABASE_URL=postgres://… for PostgreSQL)
+
+The database must hold the demo (`romashka demo --size medium`); --build loads it when it is empty.
+Timed in the same process:
+
+- page: GET /chamomile/ as the owner and as the franchise partner through Django's test client (URL
+  resolution, the figures' queries, the template; no network): once cold (the cache of the guests'
+  statuses and the franchise locations' daily revenue empty, as after an import or a refresh), then the
+  median of --repeat warm runs, with the number of queries;
+- figures: the selectors alone (`chamomile.selectors.chamomile`) for the owner;
+- baseline: three of the same figures (active clients, franchise revenue year on year, supplier orders year
+  on year) as a beginner writes them: every status event, purchase and order of the period loaded into
+  Python and summed there. Its values are checked to equal the selectors'.
+
+The target (issue 9): the page under 300 ms of server time in a bounded number of queries.
+Benchmarks are not tests and never fail the build.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import sys
+import time
+from datetime import datetime, timedelta
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--build", action="store_true", help="load the medium demo when the database is empty")
+    parser.add_argument("--repeat", type=int, default=5)
+    parser.add_argument("--month", default=None, help="YYYY-MM; the month of the demo's last status refresh by default")
+    args = parser.parse_args()
+
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "romashka.settings")
+    os.environ.setdefault("SECRET_KEY", "bench")
+    import django
+
+    django.setup()
+    from decimal import Decimal
+
+    from django.conf import settings
+    from django.contrib.auth import get_user_model
+    from django.core.management import call_command
+    from django.db import connection
+    from django.db.models import Max
+    from django.test import Client
+    from django.test.utils import CaptureQueriesContext
+    from django.utils import timezone
+
+    from romashka.chamomile import selectors
+    from romashka.chamomile.figures import FigureContext
+    from romashka.chamomile.models import SupplierOrder
+    from romashka.core.access import scope_for
+    from romashka.core.choices import Ownership
+    from romashka.core.demo import database_is_empty, demo_network_create
+    from romashka.core.models import Organisation
+    from romashka.path.models import Purchase, StatusEvent, StatusSnapshot
+
+    settings.ALLOWED_HOSTS = ["*"]
+    call_command("migrate", verbosity=0)
+    if database_is_empty():
+        if not args.build:
+            sys.exit("The database is empty: load the demo (romashka demo --size medium) or pass --build.")
+        started = time.perf_counter()
+        demo_network_create(size="medium", seed=7)
+        print(f"medium demo loaded in {time.perf_counter() - started:.0f} s")
+    organisation = Organisation.objects.get()
+    last_refresh = StatusSnapshot.objects.filter(organisation=organisation).aggregate(d=Max("as_of"))["d"]
+    month = datetime.strptime(args.month, "%Y-%m").date() if args.month else last_refresh.replace(day=1)
+    as_of = selectors.period_as_of(month, timezone.localdate())
+    print(f"{connection.vendor}: {Purchase.objects.count():,} purchases, {StatusEvent.objects.count():,} status "
+          f"events, {SupplierOrder.objects.count():,} supplier orders; month {month:%Y-%m} (figures on {as_of})")
+
+    def page_timing(username: str) -> tuple[float, int, int]:
+        client = Client()
+        client.force_login(get_user_model().objects.get(username=username))
+        client.get(f"/chamomile/?month={month:%Y-%m}")  # warm: templates compiled, scope cached per request anyway
+        times, queries = [], 0
+        for _ in range(args.repeat):
+            with CaptureQueriesContext(connection) as captured:
+                began = time.perf_counter()
+                response = client.get(f"/chamomile/?month={month:%Y-%m}")
+                times.append(time.perf_counter() - began)
+            assert response.status_code == 200, response.status_code
+            queries = len(captured)
+        return statistics.median(times), queries, len(response.content)
+
+    from django.core.cache import cache
+
+    for username in ("owner", "partner"):
+        cache.clear()
+        client = Client()
+        client.force_login(get_user_model().objects.get(username=username))
+        with CaptureQueriesContext(connection) as captured:
+            began = time.perf_counter()
+            client.get(f"/chamomile/?month={month:%Y-%m}")
+            cold = time.perf_counter() - began
+        print(f"page /chamomile/ as {username}, cold (the first request after new data fills the cache): "
+              f"{cold * 1000:.0f} ms, {len(captured)} queries")
+        seconds, queries, size = page_timing(username)
+        verdict = "met" if seconds <= 0.3 else "NOT met"
+        print(f"page /chamomile/ as {username}: {seconds * 1000:.0f} ms (median of {args.repeat}), "
+              f"{queries} queries, {size / 1024:.0f} KiB; target ≤ 300 ms: {verdict}")
+
+    owner_scope = scope_for(get_user_model().objects.get(username="owner"))
+    figure_times = []
+    for _ in range(args.repeat):
+        began = time.perf_counter()
+        selectors.chamomile(scope=owner_scope, month=month, today=timezone.localdate())
+        figure_times.append(time.perf_counter() - began)
+    print(f"figures alone (owner, two months of every figure): {statistics.median(figure_times) * 1000:.0f} ms")
+
+    start, end = selectors.year_window(as_of)
+    before_start = selectors.year_window(start - timedelta(days=1))[0]
+
+    def ours() -> tuple:
+        cache.clear()  # cold: the comparison is of the queries, not of the cache
+        context = FigureContext(owner_scope, as_of)
+        return (selectors.active_clients(context), selectors.franchise_revenue(context),
+                selectors.franchise_growth(context), selectors.supplier_volume(context),
+                selectors.supplier_growth(context))
+
+    def baseline() -> tuple:
+        last: dict[int, tuple] = {}
+        for party_id, day, status in StatusEvent.objects.filter(
+                organisation=organisation, changed_on__lte=as_of).values_list("party_id", "changed_on", "to_status"):
+            if party_id not in last or day >= last[party_id][0]:
+                last[party_id] = (day, status)
+        active = Decimal(sum(1 for _day, status in last.values() if status in ("novice", "fan")))
+        revenue = {True: Decimal(0), False: Decimal(0)}
+        for day, amount in Purchase.objects.filter(
+                organisation=organisation, location__ownership=Ownership.FRANCHISE,
+                purchased_on__gte=before_start, purchased_on__lte=end).values_list("purchased_on", "amount"):
+            revenue[day >= start] += amount
+        orders = {True: Decimal(0), False: Decimal(0)}
+        for day, amount in SupplierOrder.objects.filter(
+                organisation=organisation, ordered_on__gte=before_start, ordered_on__lte=end).values_list(
+                "ordered_on", "amount"):
+            orders[day >= start] += amount
+        return (active, revenue[True], selectors.growth_percent(revenue[True], revenue[False]), orders[True],
+                selectors.growth_percent(orders[True], orders[False]))
+
+    def timed(work) -> tuple[float, tuple]:
+        results, times = None, []
+        for _ in range(max(1, args.repeat // 2)):
+            began = time.perf_counter()
+            results = work()
+            times.append(time.perf_counter() - began)
+        return statistics.median(times), results
+
+    ours_s, ours_values = timed(ours)
+    base_s, base_values = timed(baseline)
+    assert ours_values == base_values, (ours_values, base_values)
+    print(f"five figures set-based, cold cache: {ours_s * 1000:.0f} ms; rows into Python: {base_s * 1000:.0f} ms; "
+          f"ratio {base_s / ours_s:.1f}× (same values)")
+
+
+if __name__ == "__main__":
+    main()
