@@ -216,3 +216,37 @@ def test_a_partner_sees_no_investors_petal(net):
     petals = [p.petal for p in selectors.chamomile(scope=partner_scope(net["org"], net["franchise"]),
                                                    month=date(2026, 11, 1), today=AS_OF)]
     assert Petal.INVESTORS not in petals and Petal.GUESTS in petals and Petal.FRANCHISE in petals
+
+
+def test_a_figure_appears_once_its_provider_is_registered(net):
+    from romashka.chamomile.figures import figure_provider_set
+
+    scope = owner_scope(net["org"])
+    try:
+        figure_provider_set("client_nps", lambda ctx: Decimal("42.0"))
+        petals = {p.petal: p for p in selectors.chamomile(scope=scope, month=date(2026, 11, 1), today=AS_OF)}
+        nps = next(f for f in petals[Petal.GUESTS].figures if f.figure.key == "client_nps")
+        assert nps.value == Decimal("42.0") and nps.health == selectors.NO_TARGET
+        assert "client_nps" in selectors.figure_keys_with_provider()
+    finally:
+        FIGURES["client_nps"].compute = None
+
+
+def test_cached_figures_follow_new_purchases_and_refreshes(net):
+    org, franchise = net["org"], net["franchise"]
+    scope = owner_scope(org)
+    month = date(2026, 11, 1)
+
+    def figures():
+        petals = selectors.chamomile(scope=scope, month=month, today=AS_OF)
+        return {f.figure.key: f.value for p in petals for f in p.figures}
+
+    before = figures()
+    assert before["franchise_revenue"] == Decimal("1500.00") and before["active_clients"] == 4
+    guest = Party.objects.get(organisation=org, name="Гость 0")
+    _buy(org, guest, franchise, date(2026, 11, 29), "250.00")
+    StatusEvent.objects.create(organisation=org, party=guest, changed_on=date(2026, 11, 20), from_status="fan",
+                               to_status="dormant")
+    after = figures()
+    assert after["franchise_revenue"] == Decimal("1750.00")
+    assert after["active_clients"] == 3
