@@ -173,3 +173,14 @@ def test_a_partners_petal_tables_hold_its_own_data_only(client, login):
     own_locations = set(Location.objects.filter(partner=own).values_list("name", flat=True))
     rows = [line.split(";")[0] for line in text.strip().splitlines()[1:]]
     assert rows and set(rows) <= own_locations
+
+
+def test_the_monthly_summary_names_the_petals_behind(owner, client, login):
+    page = owner.get(f"/chamomile/summary/?month={MONTH}").content.decode()
+    table = page[page.index('data-testid="summary-table"'):]
+    assert table.count("<tr><td><a href=") == 12
+    assert "11.2026" in table and "12.2025" in table
+    # The demo's targets start six months before its end: the months before have none.
+    assert table.count("health-behind") > 0
+    login(client, "partner")
+    assert client.get("/chamomile/summary/").status_code == 200
