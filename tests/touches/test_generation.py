@@ -205,3 +205,26 @@ def test_the_daily_run_twice_a_day_does_nothing_more(org):
     assert first["skipped"] is False and second["skipped"] is True
     assert (Task.objects.count(), Message.objects.count()) == (tasks, messages)
     assert DailyRun.objects.filter(day=DEMO_UNTIL).count() == 1
+
+
+def test_a_standard_for_fans_at_risk_enters_each_one_once_on_the_day_it_was_found_at_risk(org):
+    from romashka.planning.models import ClvPrediction
+    from romashka.planning.services import AT_RISK_BELOW, clv_refresh
+
+    standard = Standard.objects.get(trigger=Trigger.AT_RISK)
+    at_risk = ClvPrediction.objects.filter(party__status_snapshot__status="fan", p_alive__lt=AT_RISK_BELOW)
+    assert at_risk.exists() and not at_risk.filter(at_risk_since__isnull=True).exists()
+    assert not ClvPrediction.objects.filter(at_risk_since__isnull=False, p_alive__gte=AT_RISK_BELOW).exists()
+    Entry.objects.filter(standard=standard).delete()
+    services.entries_generate(organisation=org, as_of=DEMO_UNTIL)
+    entries = Entry.objects.filter(standard=standard)
+    assert set(entries.values_list("party_id", "entered_on")) == set(at_risk.values_list("party_id", "at_risk_since"))
+    assert set(entries.values_list("status", flat=True)) == {"fan"}
+    # The next day's refit keeps the day they were first found at risk: no second entry.
+    clv_refresh(organisation=org, as_of=DEMO_UNTIL + timedelta(days=1))
+    assert set(at_risk.values_list("at_risk_since", flat=True)) <= {DEMO_UNTIL}
+    again = services.entries_generate(organisation=org, as_of=DEMO_UNTIL + timedelta(days=1))
+    assert not Entry.objects.filter(standard=standard).exclude(entered_on=DEMO_UNTIL).exists()
+    assert again["entries"] == Entry.objects.filter(entered_on=DEMO_UNTIL + timedelta(days=1)).count()
+    treated = entries.filter(group="treated")
+    assert Task.objects.filter(entry__in=treated).count() == treated.count()  # one call each

@@ -40,6 +40,9 @@ class ClvPrediction(models.Model):
     expected_purchases = models.FloatField(_("expected purchases"))
     expected_spend = models.DecimalField(_("expected spend per purchase"), max_digits=14, decimal_places=2)
     clv = models.DecimalField(_("lifetime value"), max_digits=16, decimal_places=2)
+    # The first refresh that found the client a fan under the at-risk threshold, kept while it stays one:
+    # touch standards for clients at risk key their entries on it.
+    at_risk_since = models.DateField(_("at risk since"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("CLV prediction")

@@ -22,8 +22,8 @@ from romashka.path.choices import Status
 from romashka.path.models import StatusEvent, StatusSnapshot
 from romashka.path.refresh import data_version
 from romashka.planning.models import ClvFit, ClvPrediction, RevenueTarget
+from romashka.planning.services import AT_RISK_BELOW  # one threshold for the lists and the touches
 
-AT_RISK_BELOW = 0.5  # a fan whose probability of being alive fell under this is at risk
 HISTORY_MONTHS = 25  # month ends the rates and the backtest are read from
 FORECAST_MONTHS = 12
 RATE_WINDOW = 12  # the forecast's rates: the last 12 months

@@ -12,6 +12,8 @@ from django.db import transaction
 from romashka.core.access import Capability, access_location, organisation_of, require
 from romashka.core.bulk import bulk_insert
 from romashka.core.models import Organisation
+from romashka.path.choices import Status
+from romashka.path.models import StatusSnapshot
 from romashka.planning.models import ClvFit, ClvPrediction, RevenueTarget
 
 TIME_UNIT = "week"
@@ -19,6 +21,7 @@ PREDICTION_DAYS = 90  # expected purchases are shown for the next 90 days
 CLV_MONTHS = 12  # lifetime value over the next 12 months …
 ANNUAL_DISCOUNT_RATE = 0.10  # … discounted at 10% a year, month by month
 MIN_CUSTOMERS = 30  # fewer buyers than this give no meaningful fit
+AT_RISK_BELOW = 0.5  # a fan whose probability of being alive fell under this is at risk
 
 
 def clv_refresh(*, organisation: Organisation, as_of: date) -> dict:
@@ -62,21 +65,35 @@ def clv_refresh(*, organisation: Organisation, as_of: date) -> dict:
         return np.where(np.isfinite(values), values, 0.0)
 
     as_of_text = as_of.isoformat()
+    party_ids = columns["customer_id"].astype(np.int64).tolist()
+    alive = finite(alive)
+    fans = set(StatusSnapshot.objects.filter(organisation=organisation, status=Status.FAN).values_list("party_id", flat=True))
+    at_risk_before = dict(ClvPrediction.objects.filter(organisation=organisation, at_risk_since__isnull=False)
+                          .values_list("party_id", "at_risk_since"))
+
+    def at_risk_since(party_id: int, p_alive: float) -> str | None:
+        if party_id not in fans or p_alive >= AT_RISK_BELOW:
+            return None
+        since = at_risk_before.get(party_id)
+        return since.isoformat() if since and since <= as_of else as_of_text
+
     rows = zip(
         (organisation.pk for _ in range(x.size)),
-        columns["customer_id"].astype(np.int64).tolist(),
+        party_ids,
         (as_of_text for _ in range(x.size)),
-        finite(alive).tolist(),
+        alive.tolist(),
         finite(ahead).tolist(),
         (f"{v:.2f}" for v in finite(spend).tolist()),
         (f"{v:.2f}" for v in finite(value).tolist()),
+        (at_risk_since(p, a) for p, a in zip(party_ids, alive.tolist(), strict=True)),
         strict=True,
     )
     with transaction.atomic():
         ClvPrediction.objects.filter(organisation=organisation).delete()
         written = bulk_insert(
             ClvPrediction,
-            ["organisation", "party", "as_of", "p_alive", "expected_purchases", "expected_spend", "clv"],
+            ["organisation", "party", "as_of", "p_alive", "expected_purchases", "expected_spend", "clv",
+             "at_risk_since"],
             rows,
         )
         for fit in fits:

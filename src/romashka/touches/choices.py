@@ -5,7 +5,8 @@ from django.utils.translation import gettext_lazy as _
 
 
 class Trigger(models.TextChoices):
-    """The status entry a standard answers; won back is an entry of its own, not a novice one."""
+    """The status entry a standard answers; won back is an entry of its own, not a novice one, and a fan at
+    risk (planning's prediction) is one too, entered on the day the refresh first found it at risk."""
 
     LEAD = "lead", _("became a lead")
     NOVICE = "novice", _("became a novice")
@@ -13,6 +14,8 @@ class Trigger(models.TextChoices):
     DORMANT = "dormant", _("fell asleep")
     LOST = "lost", _("was lost")
     WON_BACK = "won_back", _("was won back")
+    # Not a status: a fan whose probability alive (BG/NBD, planning) fell under the at-risk threshold.
+    AT_RISK = "at_risk", _("fan at risk")
 
 
 class TouchChannel(models.TextChoices):

@@ -92,6 +92,12 @@ def demo_standards() -> list[tuple[str, StandardSpec]]:
                      template_ru="{name}, спасибо, что снова с нами! Всё ли понравилось в «{location}»?",
                      template_en="{name}, thank you for coming back! Did you enjoy {location}?"),
         ])),
+        (Trigger.AT_RISK, StandardSpec(name="Поклонник под угрозой: звонок управляющего", conversion_days=30, steps=[
+            StepSpec(channel=TouchChannel.CALL, title="Звонок постоянному гостю, который пропал", delay_days=0,
+                     executor_rule=manager, offer="любимый блин за счёт заведения",
+                     template_ru="{name}, давно вас не видели в «{location}». Всё ли в порядке? Для вас — {offer}.",
+                     template_en="{name}, we have not seen you at {location} for a while. Is all well? For you: {offer}."),
+        ])),
         (Trigger.LEAD, StandardSpec(name="Лид: приглашение на первый визит", conversion_days=30, steps=[
             StepSpec(channel=TouchChannel.SMS, title="Приглашение", delay_days=0, offer="кофе в подарок к первому заказу",
                      template_ru="{name}, ждём вас в «{location}»: {offer}.",

@@ -224,6 +224,23 @@ def trigger_of(from_status: str | None, to_status: str) -> str | None:
     return None
 
 
+def _at_risk_rows(*, organisation: Organisation, since: date, as_of: date) -> list[tuple]:
+    """Fans still at risk whose at-risk day lies in [since, as_of], as rows of entries_create's loop.
+
+    The day is the refresh that first found them at risk (planning keeps it while they stay at risk),
+    so a client at risk for weeks is one entry, not one a day; it is a fan, so leaving fan cancels.
+    """
+    from romashka.planning.models import ClvPrediction
+
+    predictions = ClvPrediction.objects.filter(
+        organisation=organisation, at_risk_since__gte=since, at_risk_since__lte=as_of,
+        party__status_snapshot__status=Status.FAN,
+    ).values_list("party_id", "at_risk_since", "party__home_location_id", "party__status_snapshot__last_purchase",
+                  "party__status_snapshot__rhythm_days")
+    return [(Trigger.AT_RISK, party_id, day, Status.FAN, location_id, last_purchase, rhythm)
+            for party_id, day, location_id, last_purchase, rhythm in predictions]
+
+
 @dataclass
 class _Staff:
     """Who can execute at each location: its manager and its current staff by position."""
@@ -302,10 +319,15 @@ def entries_create(*, organisation: Organisation, as_of: date, since: date | Non
     if only_current:
         events = events.filter(party__status_snapshot__status=F("to_status"),
                                party__status_snapshot__status_since=F("changed_on"))
-    rows = list(events.values_list(
-        "party_id", "changed_on", "from_status", "to_status", "party__home_location_id",
-        "party__status_snapshot__last_purchase", "party__status_snapshot__rhythm_days",
-    ))
+    rows = [
+        (trigger_of(from_status, to_status), party_id, changed_on, to_status, location_id, last_purchase, rhythm)
+        for party_id, changed_on, from_status, to_status, location_id, last_purchase, rhythm in events.values_list(
+            "party_id", "changed_on", "from_status", "to_status", "party__home_location_id",
+            "party__status_snapshot__last_purchase", "party__status_snapshot__rhythm_days",
+        )
+    ]
+    if Trigger.AT_RISK in by_trigger:
+        rows += _at_risk_rows(organisation=organisation, since=earliest, as_of=as_of)
     if not rows:
         return counts, []
     standard_ids = [v.standard_id for v in versions]
@@ -314,8 +336,7 @@ def entries_create(*, organisation: Organisation, as_of: date, since: date | Non
                    .values_list("party_id", "standard_id", "entered_on"))
     planned: list[tuple[int, StandardVersion, date, int | None, str, bool, date | None, int]] = []
     default_cycle = organisation.default_cycle_days
-    for party_id, changed_on, from_status, to_status, location_id, last_purchase, rhythm in rows:
-        trigger = trigger_of(from_status, to_status)
+    for trigger, party_id, changed_on, to_status, location_id, last_purchase, rhythm in rows:
         for version in by_trigger.get(trigger, ()):
             key = (party_id, version.standard_id, changed_on)
             if changed_on < version.valid_from or key in existing:
