@@ -119,3 +119,12 @@ def test_supplier_report_investors_and_community():
     yearly = api.get("/community/yearly").json()
     assert sum(y["held"] for y in yearly) == 15
     assert len(api.get("/chamomile/figures").json()) == 21
+
+
+@pytest.mark.parametrize("username", ["owner", "partner"])
+def test_both_ways_of_counting_statuses_agree_on_the_demo(username):
+    scope = scope_for(get_user_model().objects.get(username=username))
+    for day in (date(2024, 6, 30), date(2025, 12, 31), date(2026, 10, 31), date(2026, 11, 30)):
+        by_moves = selectors.guest_status_counts_by_moves(scope, day)
+        assert by_moves == selectors.guest_status_counts_by_last_event(scope, day), day
+    assert sum(by_moves.values()) > 0
