@@ -108,3 +108,10 @@ def test_another_organisations_job_is_not_found(english, login):
     job.organisation = Organisation.objects.create(name="Другая")
     job.save()
     assert english.get(reverse("data_import_job", args=[job.pk])).status_code == 404
+
+
+def test_import_jobs_and_saved_mappings_are_in_the_admin(login):
+    client = Client()
+    login(client, "owner")
+    for model in ("importjob", "savedmapping"):
+        assert client.get(reverse(f"admin:imports_{model}_changelist")).status_code == 200
