@@ -136,6 +136,23 @@ def test_parties_before_their_first_purchase_match_the_reference(backend, data):
     assert events == history_table(purchases_table(rows), as_of=AS_OF, parties=on_duckdb).to_pylist()
 
 
+def test_profile_matching_trims_and_folds_the_same_on_every_backend(backend):
+    """Spaces around a value do not matter, letters do (PySpark once trimmed "f" and "v" off the ends)."""
+    from test_prospects import party
+
+    from romashka.engine.prospects import TargetProfile
+
+    parties = [
+        party("1", None, gender="f", city="  Казань\t", channel="2ГИС "),
+        party("2", None, gender="fv", city="Казань", channel="2ГИС"),
+        party("3", None, gender="f", city="Казаньf", channel="2ГИС"),
+    ]
+    profile = TargetProfile(gender="F", cities=(" казань",), acquisition_channels=("2гис",))
+    table = put_table(backend, parties_table(parties))
+    result = backend.to_pyarrow(pre_purchase_expr(table, profiles=[profile], as_of=AS_OF).order_by("customer_id"))
+    assert [row["pre_status"] for row in result.to_pylist()] == ["prospect", "lead", "lead"]
+
+
 # --- the boundaries of test_lifecycle.py, spelled out ---------------------------------------------
 
 D = Decimal

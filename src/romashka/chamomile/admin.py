@@ -2,7 +2,7 @@
 
 from django.contrib import admin
 
-from romashka.chamomile.models import CommunityInitiative, Investment, Payout, SupplierOrder
+from romashka.chamomile.models import CommunityInitiative, Investment, Payout, PetalTarget, SupplierOrder
 
 
 @admin.register(SupplierOrder)
@@ -45,3 +45,11 @@ class CommunityInitiativeAdmin(admin.ModelAdmin):
     search_fields = ["title", "description"]
     autocomplete_fields = ["partners"]
     date_hierarchy = "held_on"
+
+
+@admin.register(PetalTarget)
+class PetalTargetAdmin(admin.ModelAdmin):
+    list_display = ["figure", "month", "value", "set_by", "updated_at", "organisation"]
+    list_filter = ["figure", "organisation"]
+    list_select_related = ["set_by", "organisation"]
+    readonly_fields = ["updated_at"]

@@ -48,7 +48,9 @@ class TargetProfile:
 
 
 def _folded(column: ibis.Column) -> ibis.Column:
-    return column.fill_null("").strip().lower()
+    # Not .strip(): on PySpark ibis trims the characters of ' \t\n\r\v\f', which Spark SQL reads as
+    # including the letters "v" and "f", so gender "f" became "". A regular expression means the same everywhere.
+    return column.fill_null("").re_replace(r"^\s+|\s+$", "").lower()
 
 
 def _age_on(birthday: ibis.Column, day: date) -> ibis.Column:
