@@ -6,24 +6,17 @@ from pathlib import Path
 
 import pytest
 from openpyxl import load_workbook
-from playwright.sync_api import Page, expect
+from playwright.sync_api import expect
 
 from romashka.chamomile.figures import Petal
-from romashka.core.demo import DEMO_PASSWORD
 
 pytestmark = pytest.mark.browser
 
 
-def sign_in(page: Page, base_url: str, username: str) -> None:
-    page.goto(f"{base_url}/login/")
-    page.fill("input[name=username]", username)
-    page.fill("input[name=password]", DEMO_PASSWORD)
-    with page.expect_navigation():
-        page.click("main button[type=submit]")
 
 
-def test_the_owner_clicks_through_every_petal(demo_network_live, live_server, page, test_output):
-    sign_in(page, live_server.url, "owner")
+def test_the_owner_clicks_through_every_petal(sign_in, demo_network_live, live_server, page, test_output):
+    sign_in("owner")
     page.click("nav.sidebar >> text=Ромашка")
     expect(page.get_by_role("heading", name="Ромашка", exact=True)).to_be_visible()
     flower = page.locator("[data-testid=chamomile-svg]")
@@ -44,8 +37,8 @@ def test_the_owner_clicks_through_every_petal(demo_network_live, live_server, pa
         assert f"/chamomile/{petal.value}/" in page.url
 
 
-def test_the_supplier_report_draws_and_downloads(demo_network_live, live_server, page, test_output):
-    sign_in(page, live_server.url, "owner")
+def test_the_supplier_report_draws_and_downloads(sign_in, demo_network_live, live_server, page, test_output):
+    sign_in("owner")
     page.goto(f"{live_server.url}/chamomile/suppliers/")
     with page.expect_navigation():
         page.locator("[data-testid=supplier-table] tbody a").first.click()
@@ -58,8 +51,8 @@ def test_the_supplier_report_draws_and_downloads(demo_network_live, live_server,
     assert len(book.worksheets) == 3 and book.worksheets[0].max_row == 13  # header and twelve months
 
 
-def test_the_partner_opens_its_own_chamomile_and_cabinet(demo_network_live, live_server, page, test_output):
-    sign_in(page, live_server.url, "partner")
+def test_the_partner_opens_its_own_chamomile_and_cabinet(sign_in, demo_network_live, live_server, page, test_output):
+    sign_in("partner")
     page.goto(f"{live_server.url}/chamomile/")
     expect(page.locator("[data-testid=chamomile-svg] a[data-petal=investors]")).to_have_count(0)
     with page.expect_navigation():

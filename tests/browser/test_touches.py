@@ -3,9 +3,8 @@ a lost client's reason for leaving included; the CRM manager sees the uplift cha
 
 import pytest
 from django.utils import timezone
-from playwright.sync_api import Page, expect
+from playwright.sync_api import expect
 
-from romashka.core.demo import DEMO_PASSWORD
 from romashka.core.models import Employee
 from romashka.touches.choices import Group, Outcome, TaskState, TouchChannel
 from romashka.touches.models import Task
@@ -13,12 +12,6 @@ from romashka.touches.models import Task
 pytestmark = pytest.mark.browser
 
 
-def sign_in(page: Page, base_url: str, username: str) -> None:
-    page.goto(f"{base_url}/login/")
-    page.fill("input[name=username]", username)
-    page.fill("input[name=password]", DEMO_PASSWORD)
-    with page.expect_navigation():
-        page.click("main button[type=submit]")
 
 
 def _give_staff(count: int, *, asks_reason: bool) -> list[int]:
@@ -30,11 +23,11 @@ def _give_staff(count: int, *, asks_reason: bool) -> list[int]:
     return ids
 
 
-def test_an_employee_marks_touches_done_on_a_phone(demo_network_live, live_server, page, test_output):
+def test_an_employee_marks_touches_done_on_a_phone(sign_in, demo_network_live, live_server, page, test_output):
     plain = _give_staff(3, asks_reason=False)
     lost = _give_staff(1, asks_reason=True)
     page.set_viewport_size({"width": 360, "height": 780})
-    sign_in(page, live_server.url, "staff")
+    sign_in("staff")
     page.goto(f"{live_server.url}/tasks/")
     expect(page.get_by_role("heading", name="Мои задачи на сегодня")).to_be_visible()
     cards = page.locator("[data-testid=task-card]")
@@ -61,8 +54,8 @@ def test_an_employee_marks_touches_done_on_a_phone(demo_network_live, live_serve
     expect(page.locator("[data-testid=task-card]")).to_have_count(2)
 
 
-def test_the_crm_manager_sees_uplift_and_reasons_for_leaving(demo_network_live, live_server, page, test_output):
-    sign_in(page, live_server.url, "crm")
+def test_the_crm_manager_sees_uplift_and_reasons_for_leaving(sign_in, demo_network_live, live_server, page, test_output):
+    sign_in("crm")
     page.click("nav.sidebar >> text=Стандарты касаний")
     expect(page.get_by_role("heading", name="Стандарты касаний", exact=True)).to_be_visible()
     for chart_id in ("uplift-chart", "reasons-chart"):
