@@ -204,30 +204,41 @@ def manage(ctx: typer.Context) -> None:
     execute_from_command_line(["romashka manage", *ctx.args])
 
 
+def _date_option(option: str, value: str | None, example: str) -> date | None:
+    """The option's date, None when not given; exits 2 with what was expected when it is not a date."""
+    if not value:
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        err.print(f"[red]{option} {value!r} is not a date.[/red] Expected YYYY-MM-DD, e.g. {example}.")
+        raise typer.Exit(2) from None
+
+
+def _organisations() -> list:
+    """Every organisation (Django set up); exits 1 with what to do when there is none yet."""
+    from romashka.core.models import Organisation
+
+    organisations = list(Organisation.objects.order_by("pk"))
+    if not organisations:
+        err.print("[red]No organisation yet.[/red] Load the demo (romashka demo) or import data first.")
+        raise typer.Exit(1)
+    return organisations
+
+
 @app.command()
 def refresh(
     as_of: Annotated[str | None, typer.Option("--as-of", help="Date of the statuses, YYYY-MM-DD (default: today in the organisation's time zone)")] = None,
     if_due: Annotated[bool, typer.Option("--if-due", help="Only when statuses are older than today or than the data (for cron)")] = False,
 ) -> None:
     """Recompute every client's status snapshot and status events from the purchases (running twice changes nothing)."""
-    as_of_date = None
-    if as_of:
-        try:
-            as_of_date = date.fromisoformat(as_of)
-        except ValueError:
-            err.print(f"[red]--as-of {as_of!r} is not a date.[/red] Expected YYYY-MM-DD, e.g. 2026-11-23.")
-            raise typer.Exit(2) from None
+    as_of_date = _date_option("--as-of", as_of, "2026-11-23")
     _django()
-    from romashka.core.models import Organisation
     from romashka.path.choices import Status
     from romashka.path.refresh import refresh_is_due, status_refresh_logged
     from romashka.path.services import today_of
 
-    organisations = list(Organisation.objects.order_by("pk"))
-    if not organisations:
-        err.print("[red]No organisation yet.[/red] Load the demo (romashka demo) or import data first.")
-        raise typer.Exit(1)
-    for organisation in organisations:
+    for organisation in _organisations():
         day = as_of_date or today_of(organisation)
         if if_due and not refresh_is_due(organisation=organisation, today=day):
             console.print(f"{escape(organisation.name)}: statuses are up to date ({day.isoformat()}).")
@@ -264,23 +275,12 @@ def daily(
 
     Running it again on the same day does nothing more (for cron or a systemd timer).
     """
-    day_date = None
-    if day:
-        try:
-            day_date = date.fromisoformat(day)
-        except ValueError:
-            err.print(f"[red]--date {day!r} is not a date.[/red] Expected YYYY-MM-DD, e.g. 2026-12-01.")
-            raise typer.Exit(2) from None
+    day_date = _date_option("--date", day, "2026-12-01")
     _django()
-    from romashka.core.models import Organisation
     from romashka.path.services import today_of
     from romashka.touches.services import daily_run
 
-    organisations = list(Organisation.objects.order_by("pk"))
-    if not organisations:
-        err.print("[red]No organisation yet.[/red] Load the demo (romashka demo) or import data first.")
-        raise typer.Exit(1)
-    for organisation in organisations:
+    for organisation in _organisations():
         today = day_date or today_of(organisation)
         summary = daily_run(organisation=organisation, today=today, refresh=refresh_statuses)
         if summary["skipped"]:
