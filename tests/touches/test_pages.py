@@ -103,7 +103,8 @@ def test_the_responsible_person_sees_its_standards(client, login):
 def test_standards_with_uplift_for_the_crm_manager_and_the_analyst_not_the_employee(client, login,
                                                                                     django_assert_max_num_queries):
     login(client, "crm")
-    with django_assert_max_num_queries(40):
+    # The uplift of each standard costs a few queries of its own (discovery and feedback add standards).
+    with django_assert_max_num_queries(14 + 4 * Standard.objects.count()):
         response = client.get("/touches/")
     assert response.status_code == 200
     text = response.content.decode()

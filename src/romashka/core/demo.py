@@ -303,6 +303,10 @@ def demo_network_create(
     from romashka.chamomile.demo import demo_petal_targets_create
 
     counts["petal targets"] = demo_petal_targets_create(organisation=org, until=until)
+    from romashka.discovery.demo import demo_discovery_create
+
+    progress("discovery", 0, 1)
+    counts.update(demo_discovery_create(organisation=org, until=until, size=size))
     progress("statistics", 0, 1)
     refresh_planner_statistics()
     progress("done", 1, 1)

@@ -6,7 +6,7 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from romashka.core.models import Organisation, Party
-from romashka.discovery.choices import CompanySize, NotOursReason, SegmentField
+from romashka.discovery.choices import CommitteeRole, CompanySize, NotOursReason, SegmentField
 
 
 class Segment(models.Model):
@@ -108,3 +108,137 @@ class CompanyProfile(models.Model):
 
     def __str__(self) -> str:
         return f"{self.party}: {self.industry}"
+
+
+class CommitteeMember(models.Model):
+    """A person of a business client's buying committee and the role they play in its decisions."""
+
+    company = models.ForeignKey(Party, verbose_name=_("company"), on_delete=models.CASCADE, related_name="committee")
+    person = models.ForeignKey(Party, verbose_name=_("person"), on_delete=models.CASCADE, related_name="committees")
+    role = models.CharField(_("role"), max_length=20, choices=CommitteeRole.choices)
+    position = models.CharField(_("position"), max_length=200, blank=True)
+    note = models.TextField(_("note"), blank=True)
+
+    class Meta:
+        verbose_name = _("committee member")
+        verbose_name_plural = _("committee members")
+        ordering = ["company", "role", "person__name"]
+        constraints = [models.UniqueConstraint(fields=["company", "person", "role"], name="committee_member_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.person} — {self.get_role_display()}"
+
+
+class Job(models.Model):
+    """A job to be done a client hires the business for ("a quick breakfast on the way to work")."""
+
+    organisation = models.ForeignKey(Organisation, on_delete=models.CASCADE, related_name="jobs")
+    name = models.CharField(_("job to be done"), max_length=300)
+    description = models.TextField(_("description"), blank=True)
+
+    class Meta:
+        verbose_name = _("job to be done")
+        verbose_name_plural = _("jobs to be done")
+        ordering = ["name"]
+        constraints = [models.UniqueConstraint(fields=["organisation", "name"], name="job_name_unique")]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class ClientCategory(models.Model):
+    """A kind of client that hires products for jobs ("office workers nearby"); a segment may describe it."""
+
+    organisation = models.ForeignKey(Organisation, on_delete=models.CASCADE, related_name="client_categories")
+    name = models.CharField(_("name"), max_length=200)
+    description = models.TextField(_("description"), blank=True)
+    segment = models.ForeignKey(
+        Segment, verbose_name=_("segment"), on_delete=models.SET_NULL, null=True, blank=True, related_name="categories"
+    )
+
+    class Meta:
+        verbose_name = _("client category")
+        verbose_name_plural = _("client categories")
+        ordering = ["name"]
+        constraints = [models.UniqueConstraint(fields=["organisation", "name"], name="client_category_name_unique")]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Product(models.Model):
+    """A product described by its characteristics; sold under a purchase category, which matches clients to it."""
+
+    organisation = models.ForeignKey(Organisation, on_delete=models.CASCADE, related_name="products")
+    name = models.CharField(_("name"), max_length=200)
+    purchase_category = models.CharField(
+        _("product category in purchases"), max_length=100, blank=True,
+        help_text=_("The category its receipts carry; clients who bought it are matched to its client categories."),
+    )
+    characteristics = models.JSONField(_("characteristics"), default=dict, blank=True)
+
+    class Meta:
+        verbose_name = _("product")
+        verbose_name_plural = _("products")
+        ordering = ["name"]
+        constraints = [models.UniqueConstraint(fields=["organisation", "name"], name="product_name_unique")]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class ProductJob(models.Model):
+    """A product solves a job, for a client category that hires it for that job (or for anyone)."""
+
+    product = models.ForeignKey(Product, on_delete=models.CASCADE, related_name="job_links")
+    job = models.ForeignKey(Job, on_delete=models.CASCADE, related_name="product_links")
+    category = models.ForeignKey(
+        ClientCategory, verbose_name=_("client category"), on_delete=models.CASCADE, null=True, blank=True,
+        related_name="product_links",
+    )
+
+    class Meta:
+        verbose_name = _("product for a job")
+        verbose_name_plural = _("products for jobs")
+        constraints = [models.UniqueConstraint(fields=["product", "job", "category"], name="product_job_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.product} → {self.job}"
+
+
+class Interview(models.Model):
+    """One customer-development / jobs-to-be-done interview with a client."""
+
+    organisation = models.ForeignKey(Organisation, on_delete=models.CASCADE, related_name="interviews")
+    party = models.ForeignKey(Party, verbose_name=_("client"), on_delete=models.CASCADE, related_name="interviews")
+    interviewer = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("interviewer"), on_delete=models.SET_NULL, null=True, blank=True,
+        related_name="+",
+    )
+    interviewed_on = models.DateField(_("date"))
+    situation = models.TextField(_("situation"), blank=True)
+    job = models.ForeignKey(Job, verbose_name=_("job to be done"), on_delete=models.SET_NULL, null=True, blank=True,
+                            related_name="interviews")
+    job_text = models.TextField(_("job to be done, in the client's words"), blank=True)
+    expected_result = models.TextField(_("expected result"), blank=True)
+    missing = models.CharField(_("what is missing"), max_length=1000, blank=True,
+                               help_text=_("Comma-separated; each item is counted in the summaries."))
+    channels = models.CharField(_("where they look for such offers"), max_length=500, blank=True,
+                                help_text=_("Comma-separated."))
+    competitors = models.CharField(_("competitors considered"), max_length=500, blank=True,
+                                   help_text=_("Comma-separated."))
+    pays_more = models.BooleanField(_("would pay more"), null=True, blank=True)
+    pays_more_amount = models.DecimalField(_("how much more, ₽"), max_digits=12, decimal_places=2, null=True,
+                                           blank=True)
+    notes = models.TextField(_("notes"), blank=True)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("interview")
+        verbose_name_plural = _("interviews")
+        ordering = ["-interviewed_on", "-pk"]
+        indexes = [models.Index(fields=["organisation", "interviewed_on"]), models.Index(fields=["party",
+                                                                                                 "interviewed_on"])]
+
+    def __str__(self) -> str:
+        return f"{self.party} {self.interviewed_on}"

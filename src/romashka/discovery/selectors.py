@@ -11,7 +11,7 @@ from django.utils import timezone
 from romashka.core.choices import PartyKind
 from romashka.core.models import Party
 from romashka.discovery.choices import SegmentField
-from romashka.discovery.models import NotOurClient, Segment, SegmentCondition
+from romashka.discovery.models import CommitteeMember, NotOurClient, Segment, SegmentCondition
 
 
 def years_before(day: date, years: int) -> date:
@@ -126,3 +126,27 @@ def not_ours_parties(*, organisation_id: int, as_of: date | None = None) -> Quer
 
 def not_ours_party_ids(*, organisation_id: int, as_of: date | None = None) -> set[int]:
     return set(not_ours_parties(organisation_id=organisation_id, as_of=as_of).values_list("pk", flat=True))
+
+
+def committee_roles_of(*, company_ids: set[int]) -> dict[int, set[str]]:
+    """The committee roles each company has a member in."""
+    roles: dict[int, set[str]] = {}
+    ids = sorted(company_ids)
+    for start in range(0, len(ids), 900):
+        for company_id, role in CommitteeMember.objects.filter(company_id__in=ids[start:start + 900]).values_list(
+                "company_id", "role"):
+            roles.setdefault(company_id, set()).add(role)
+    return roles
+
+
+def committee_recipients(*, pairs: set[tuple[int, str]]) -> dict[tuple[int, str], int]:
+    """(company, role) → the member a message for that role goes to (the first by name when several)."""
+    if not pairs:
+        return {}
+    recipients: dict[tuple[int, str], int] = {}
+    members = CommitteeMember.objects.filter(company_id__in={c for c, _r in pairs}, role__in={r for _c, r in pairs})
+    for company_id, role, person_id in members.order_by("person__name", "pk").values_list(
+            "company_id", "role", "person_id"):
+        if (company_id, role) in pairs:
+            recipients.setdefault((company_id, role), person_id)
+    return recipients

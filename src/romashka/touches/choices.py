@@ -16,6 +16,9 @@ class Trigger(models.TextChoices):
     WON_BACK = "won_back", _("was won back")
     # Not a status: a fan whose probability alive (BG/NBD, planning) fell under the at-risk threshold.
     AT_RISK = "at_risk", _("fan at risk")
+    # Not a status either: clients put on the standard by hand from a list (an RFM cell, the interview
+    # suggestions of discovery); generation from status events never enters them.
+    LIST = "list", _("chosen from a list")
 
 
 class TouchChannel(models.TextChoices):

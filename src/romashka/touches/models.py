@@ -10,6 +10,7 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from romashka.core.models import Employee, Location, Organisation, Party
+from romashka.discovery.choices import CommitteeRole
 from romashka.path.choices import Status
 from romashka.touches.choices import (
     CancelReason,
@@ -67,6 +68,11 @@ class StandardVersion(models.Model):
     )
     # Entries before this day are not touched by this version (a new standard does not reach into the past).
     valid_from = models.DateField(_("valid from"))
+    # Only clients of this segment enter (discovery); none: every client entering the status.
+    segment = models.ForeignKey(
+        "discovery.Segment", verbose_name=_("segment"), on_delete=models.PROTECT, null=True, blank=True,
+        related_name="touch_versions",
+    )
 
     class Meta:
         verbose_name = _("standard version")
@@ -102,6 +108,9 @@ class Step(models.Model):
     executor_employee = models.ForeignKey(
         Employee, verbose_name=_("named person"), on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
+    # A business client's buying-committee role this step speaks to with its own message (discovery);
+    # the step is planned only for companies with such a member, and sent to the member's channel.
+    committee_role = models.CharField(_("committee role"), max_length=20, choices=CommitteeRole.choices, blank=True)
 
     class Meta:
         verbose_name = _("step")

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
@@ -23,7 +24,15 @@ from romashka.core.access import Capability, require, scope_for
 from romashka.core.bulk import bulk_insert
 from romashka.core.choices import Role
 from romashka.core.errors import Conflict
-from romashka.core.models import Channel, Employee, Organisation
+from romashka.core.models import Channel, Employee, Organisation, Party
+from romashka.discovery.choices import CommitteeRole
+from romashka.discovery.models import Segment
+from romashka.discovery.selectors import (
+    committee_recipients,
+    committee_roles_of,
+    not_ours_party_ids,
+    segment_party_ids,
+)
 from romashka.path.choices import Status
 from romashka.path.models import StatusEvent
 from romashka.touches.choices import (
@@ -68,6 +77,7 @@ class StepSpec:
     executor_rule: str = ExecutorRule.LOCATION_MANAGER
     executor_position: str = ""
     executor_employee_id: int | None = None
+    committee_role: str = ""  # a B2B buying-committee role (discovery.choices.CommitteeRole) or none
 
 
 @dataclass
@@ -78,6 +88,7 @@ class StandardSpec:
     conversion_days: int = 30
     responsible_id: int | None = None
     is_active: bool = True
+    segment_id: int | None = None  # only clients of this discovery segment enter
 
 
 def _check_spec(spec: StandardSpec, organisation_id: int) -> None:
@@ -90,6 +101,9 @@ def _check_spec(spec: StandardSpec, organisation_id: int) -> None:
         problems["conversion_days"] = "The conversion window is from 1 to 730 days."
     if not spec.steps:
         problems["steps"] = "A standard needs at least one step."
+    if spec.segment_id is not None and not Segment.objects.filter(pk=spec.segment_id,
+                                                                  organisation_id=organisation_id).exists():
+        problems["segment_id"] = "Choose a segment of the organisation."
     for index, step in enumerate(spec.steps):
         where = f"steps.{index}"
         if step.channel not in TouchChannel.values:
@@ -115,6 +129,8 @@ def _check_spec(spec: StandardSpec, organisation_id: int) -> None:
         elif step.executor_rule == ExecutorRule.NAMED and not Employee.objects.filter(
                 pk=step.executor_employee_id, party__organisation_id=organisation_id).exists():
             problems[f"{where}.executor_employee_id"] = "Choose an employee of the organisation."
+        if step.committee_role and step.committee_role not in CommitteeRole.values:
+            problems[f"{where}.committee_role"] = f"One of {', '.join(CommitteeRole.values)}, or none."
     if problems:
         raise ValidationError(problems)
 
@@ -123,14 +139,15 @@ def _version_write(*, standard: Standard, number: int, spec: StandardSpec, valid
     version = StandardVersion.objects.create(
         standard=standard, number=number, name=spec.name.strip(), is_active=spec.is_active,
         control_share=Decimal(spec.control_share), conversion_days=spec.conversion_days,
-        responsible_id=spec.responsible_id, created_by=user, valid_from=valid_from,
+        responsible_id=spec.responsible_id, created_by=user, valid_from=valid_from, segment_id=spec.segment_id,
     )
     Step.objects.bulk_create([
         Step(version=version, position=index + 1, delay_days=s.delay_days, delay_basis=s.delay_basis,
              channel=s.channel, title=s.title.strip(), template_ru=s.template_ru, template_en=s.template_en,
              offer=s.offer, aims_at_purchase=s.aims_at_purchase, asks_leaving_reason=s.asks_leaving_reason,
              executor_rule=s.executor_rule, executor_position=s.executor_position.strip(),
-             executor_employee_id=s.executor_employee_id if s.executor_rule == ExecutorRule.NAMED else None)
+             executor_employee_id=s.executor_employee_id if s.executor_rule == ExecutorRule.NAMED else None,
+             committee_role=s.committee_role)
         for index, s in enumerate(spec.steps)
     ])
     return version
@@ -328,8 +345,23 @@ def entries_create(*, organisation: Organisation, as_of: date, since: date | Non
     ]
     if Trigger.AT_RISK in by_trigger:
         rows += _at_risk_rows(organisation=organisation, since=earliest, as_of=as_of)
+    return _entries_plan(organisation=organisation, as_of=as_of, earliest=earliest, versions=versions,
+                         by_trigger=by_trigger, rows=rows, counts=counts)
+
+
+def _entries_plan(*, organisation: Organisation, as_of: date, earliest: date, versions: list[StandardVersion],
+                  by_trigger: dict[str, list[StandardVersion]], rows: list[tuple], counts: dict[str, int],
+                  ) -> tuple[dict[str, int], list[dict]]:
+    """Entries of `rows` (trigger, party, day, status, location, last purchase, rhythm) into the versions:
+    not-our clients never enter, a version with a segment takes only its clients, a step for a committee
+    role only companies with such a member."""
+    not_ours = not_ours_party_ids(organisation_id=organisation.pk)
+    rows = [row for row in rows if row[1] not in not_ours]
     if not rows:
         return counts, []
+    members = {v.segment_id: segment_party_ids(segment=v.segment) for v in versions if v.segment_id}
+    roles = committee_roles_of(company_ids={row[1] for row in rows}) if any(
+        s.committee_role for v in versions for s in v.steps.all()) else {}
     standard_ids = [v.standard_id for v in versions]
     existing = set(Entry.objects.filter(standard_id__in=standard_ids, entered_on__gte=earliest,
                                         entered_on__lte=as_of)
@@ -340,6 +372,8 @@ def entries_create(*, organisation: Organisation, as_of: date, since: date | Non
         for version in by_trigger.get(trigger, ()):
             key = (party_id, version.standard_id, changed_on)
             if changed_on < version.valid_from or key in existing:
+                continue
+            if version.segment_id and party_id not in members[version.segment_id]:
                 continue
             existing.add(key)
             control = in_control(party_id=party_id, standard_id=version.standard_id, entered_on=changed_on,
@@ -371,6 +405,8 @@ def entries_create(*, organisation: Organisation, as_of: date, since: date | Non
             continue  # the control group is tracked through its entry and never touched
         entry_id = ids[(party_id, version.standard_id, entered_on)]
         for step in version.steps.all():
+            if step.committee_role and step.committee_role not in roles.get(party_id, ()):
+                continue
             executor = staff.executor(step, location_id, party_id)
             state, reason = TaskState.OPEN, ""
             # A call needs the phone's consent now; sent channels are checked again when sending.
@@ -391,6 +427,30 @@ def entries_create(*, organisation: Organisation, as_of: date, since: date | Non
             if executor is None and step.channel not in SENT_CHANNELS:
                 counts["tasks_without_executor"] += 1
     return counts, tasks
+
+
+@transaction.atomic
+def entries_from_list(*, standard: Standard, party_ids: Iterable[int], on: date) -> dict[str, int]:
+    """Puts chosen clients on a standard "chosen from a list" on `on` (an RFM cell, the interview
+    suggestions): entries, control group and tasks as for a status entry; again on the same day adds nothing."""
+    if standard.trigger != Trigger.LIST:
+        raise ValidationError({"standard": "Only a standard chosen from a list takes clients by hand."})
+    versions = [v for v in current_versions(organisation=standard.organisation_id)
+                if v.standard_id == standard.pk and v.is_active and v.valid_from <= on]
+    counts = {"entries": 0, "control": 0, "tasks": 0, "tasks_without_executor": 0, "no_consent": 0}
+    if not versions:
+        return counts
+    rows = [
+        (Trigger.LIST, party_id, on, status or Status.LEAD, location_id, last_purchase, rhythm)
+        for party_id, status, location_id, last_purchase, rhythm in Party.objects.filter(
+            organisation_id=standard.organisation_id, pk__in=list(party_ids),
+        ).values_list("pk", "status_snapshot__status", "home_location_id", "status_snapshot__last_purchase",
+                      "status_snapshot__rhythm_days").order_by("pk")
+    ]
+    counts, tasks = _entries_plan(organisation=standard.organisation, as_of=on, earliest=on, versions=versions,
+                                  by_trigger={Trigger.LIST: versions}, rows=rows, counts=counts)
+    tasks_insert(tasks)
+    return counts
 
 
 def tasks_insert(tasks: list[dict]) -> int:
@@ -437,6 +497,8 @@ def tasks_cancel_obsolete(*, organisation: Organisation, as_of: date) -> dict[st
         step__aims_at_purchase=True,
         party__status_snapshot__last_purchase__gt=F("entry__entered_on"),
     ).update(state=TaskState.CANCELLED, cancel_reason=CancelReason.CLIENT_BOUGHT, cancelled_on=as_of)
+    # Clients put on a standard from a list entered no status, so they cannot leave one.
+    open_tasks = open_tasks.exclude(entry__standard__trigger=Trigger.LIST)
     left = open_tasks.filter(
         Q(party__status_snapshot__isnull=True)
         | ~Q(party__status_snapshot__status=F("entry__status"))
@@ -536,7 +598,9 @@ def messages_send_due(*, organisation: Organisation, as_of: date) -> dict[str, i
     if not due:
         return counts
     channels: dict[tuple[int, str], list[Channel]] = defaultdict(list)
-    party_ids = sorted({t.party_id for t in due})
+    # A step for a committee role goes to the company's member in that role, not to the company.
+    recipients = committee_recipients(pairs={(t.party_id, t.step.committee_role) for t in due if t.step.committee_role})
+    party_ids = sorted({t.party_id for t in due} | set(recipients.values()))
     for start in range(0, len(party_ids), 900):
         for channel in Channel.objects.filter(party_id__in=party_ids[start:start + 900]).order_by("-is_primary", "pk"):
             channels[(channel.party_id, channel.kind)].append(channel)
@@ -547,7 +611,8 @@ def messages_send_due(*, organisation: Organisation, as_of: date) -> dict[str, i
     for task in due:
         kind = CONSENT_KIND[task.channel]
         body = task_script(task, "ru")
-        candidates = channels.get((task.party_id, kind), [])
+        recipient = recipients.get((task.party_id, task.step.committee_role), task.party_id)
+        candidates = channels.get((recipient, kind), [])
         consented = [c for c in candidates if c.has_consent]
         if not consented:
             reason = CancelReason.NO_CONSENT if candidates else CancelReason.NO_ADDRESS
