@@ -58,6 +58,7 @@ INSTALLED_APPS = [
     "romashka.imports",
     "romashka.touches",
     "romashka.planning",
+    "romashka.feedback",
     "romashka.discovery",
     "romashka.web",
 ]

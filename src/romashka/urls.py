@@ -4,6 +4,7 @@ from django.contrib import admin
 from django.urls import include, path
 
 from romashka.api import api
+from romashka.feedback.urls import public_urlpatterns as public_survey_urls
 
 urlpatterns = [
     path("admin/", admin.site.urls),
@@ -12,6 +13,8 @@ urlpatterns = [
     path("data/import/", include("romashka.imports.urls")),
     path("planning/", include("romashka.planning.urls")),
     path("chamomile/", include("romashka.chamomile.urls")),
+    path("feedback/", include("romashka.feedback.urls")),
+    path("s/", include(public_survey_urls)),
     path("", include("romashka.touches.urls")),
     path("", include("romashka.web.urls")),
 ]

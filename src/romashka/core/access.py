@@ -35,6 +35,9 @@ class Capability(StrEnum):
     VIEW_TEAM_TASKS = "view_team_tasks"  # the tasks of everyone at the visible locations
     VIEW_UPLIFT = "view_uplift"  # what each touch standard brings against its control group
     VIEW_PLANNING = "view_planning"  # forecasts, revenue targets and the fitted CLV models of the network
+    VIEW_FEEDBACK = "view_feedback"  # client NPS and journey-stage results of the visible locations
+    VIEW_STAFF_FEEDBACK = "view_staff_feedback"  # eNPS, the internal service and the link, anonymous groups only
+    MANAGE_SURVEYS = "manage_surveys"  # create survey waves and send or download their personal links
 
 
 C = Capability
@@ -43,21 +46,23 @@ ROLE_CAPABILITIES: dict[str, frozenset[Capability]] = {
     Role.CRM_MANAGER: frozenset(
         {C.VIEW_DASHBOARD, C.VIEW_CLIENTS, C.VIEW_CONTACTS, C.VIEW_PURCHASES, C.CREATE_PURCHASES,
          C.CREATE_CLIENTS, C.VIEW_PARTNERS, C.EXPORT, C.USE_API, C.REFRESH_STATUSES, C.SET_PURCHASE_CYCLE,
-         C.MANAGE_TOUCHES, C.VIEW_TEAM_TASKS, C.VIEW_UPLIFT, C.VIEW_PLANNING}
+         C.MANAGE_TOUCHES, C.VIEW_TEAM_TASKS, C.VIEW_UPLIFT, C.VIEW_PLANNING, C.VIEW_FEEDBACK, C.MANAGE_SURVEYS}
     ),
     Role.LOCATION_MANAGER: frozenset(
         {C.VIEW_DASHBOARD, C.VIEW_CLIENTS, C.VIEW_CONTACTS, C.VIEW_PURCHASES, C.VIEW_STAFF, C.EXPORT,
-         C.VIEW_TEAM_TASKS}
+         C.VIEW_TEAM_TASKS, C.VIEW_FEEDBACK, C.VIEW_STAFF_FEEDBACK}
     ),
     Role.EMPLOYEE: frozenset({C.VIEW_DASHBOARD, C.VIEW_CLIENTS, C.VIEW_CONTACTS, C.VIEW_PURCHASES}),
-    Role.HR: frozenset({C.VIEW_DASHBOARD, C.VIEW_STAFF, C.VIEW_STAFF_PERSONAL, C.EXPORT}),
+    Role.HR: frozenset({C.VIEW_DASHBOARD, C.VIEW_STAFF, C.VIEW_STAFF_PERSONAL, C.EXPORT, C.VIEW_FEEDBACK,
+                        C.VIEW_STAFF_FEEDBACK, C.MANAGE_SURVEYS}),
     Role.FRANCHISE_PARTNER: frozenset(
         {C.VIEW_DASHBOARD, C.VIEW_CLIENTS, C.VIEW_CONTACTS, C.VIEW_PURCHASES, C.VIEW_STAFF, C.EXPORT, C.USE_API,
-         C.VIEW_TEAM_TASKS}
+         C.VIEW_TEAM_TASKS, C.VIEW_FEEDBACK, C.VIEW_STAFF_FEEDBACK}
     ),
     Role.ANALYST: frozenset(
         {C.VIEW_DASHBOARD, C.VIEW_CLIENTS, C.VIEW_PURCHASES, C.CREATE_PURCHASES, C.CREATE_CLIENTS,
-         C.VIEW_PARTNERS, C.EXPORT, C.USE_API, C.REFRESH_STATUSES, C.VIEW_UPLIFT, C.VIEW_PLANNING}
+         C.VIEW_PARTNERS, C.EXPORT, C.USE_API, C.REFRESH_STATUSES, C.VIEW_UPLIFT, C.VIEW_PLANNING, C.VIEW_FEEDBACK,
+         C.VIEW_STAFF_FEEDBACK}
     ),
 }
 

@@ -303,6 +303,10 @@ def demo_network_create(
     from romashka.chamomile.demo import demo_petal_targets_create
 
     counts["petal targets"] = demo_petal_targets_create(organisation=org, until=until)
+    from romashka.feedback.demo import demo_feedback_create
+
+    progress("surveys", 0, 1)
+    counts.update(demo_feedback_create(organisation=org, until=until, size=size))
     from romashka.discovery.demo import demo_discovery_create
 
     progress("discovery", 0, 1)

@@ -18,7 +18,7 @@ SECTIONS = [
     ("tasks", _("Tasks"), Capability.VIEW_CLIENTS),
     ("touches", _("Touch standards"), Capability.VIEW_UPLIFT),
     ("planning", _("Planning"), Capability.VIEW_PLANNING),
-    (None, _("Feedback"), Capability.VIEW_DASHBOARD),
+    ("feedback", _("Feedback"), Capability.VIEW_FEEDBACK),
     (None, _("Segments"), Capability.VIEW_CLIENTS),
     ("staff", _("Staff"), Capability.VIEW_STAFF),
     ("partners", _("Partners"), Capability.VIEW_PARTNERS),
