@@ -7,9 +7,10 @@ The database must hold the demo (`romashka demo --size medium`); --build loads i
 Timed in the same process:
 
 - page: GET /chamomile/ as the owner and as the franchise partner through Django's test client (URL
-  resolution, the figures' queries, the template; no network): once cold (the cache of the guests'
-  statuses and the franchise locations' daily revenue empty, as after an import or a refresh), then the
-  median of --repeat warm runs, with the number of queries;
+  resolution, the figures' queries, the template; no network): first the process's very first request
+  (imports, template compilation), then the facts rebuilt as a status refresh does, then the first request
+  after it (cold) and the median of --repeat more (warm), with the number of queries; the baseline is the
+  same page without the facts (the figures from the purchases and status events), in the same run;
 - figures: the selectors alone (`chamomile.selectors.chamomile`) for the owner;
 - baseline: three of the same figures (active clients, franchise revenue year on year, supplier orders year
   on year) as a beginner writes them: every status event, purchase and order of the period loaded into
@@ -90,22 +91,46 @@ def main() -> None:
             queries = len(captured)
         return statistics.median(times), queries, len(response.content)
 
-    from django.core.cache import cache
+    from django.db import transaction
 
-    for username in ("owner", "partner"):
-        cache.clear()
+    from romashka.chamomile.facts import facts_refresh
+    from romashka.chamomile.models import FactsBuild
+
+    client = Client()
+    client.force_login(get_user_model().objects.get(username="owner"))
+    began = time.perf_counter()
+    client.get(f"/chamomile/?month={month:%Y-%m}")
+    print(f"first request of the process (imports the URLconf and compiles the templates; once per server start): "
+          f"{(time.perf_counter() - began) * 1000:.0f} ms")
+    began = time.perf_counter()
+    build = facts_refresh(organisation_id=organisation.pk, as_of=last_refresh)
+    print(f"facts rebuilt as after a status refresh or an import: {time.perf_counter() - began:.2f} s "
+          f"(part of the refresh)")
+
+    def one_request(username: str) -> tuple[float, int]:
         client = Client()
         client.force_login(get_user_model().objects.get(username=username))
         with CaptureQueriesContext(connection) as captured:
             began = time.perf_counter()
-            client.get(f"/chamomile/?month={month:%Y-%m}")
-            cold = time.perf_counter() - began
-        print(f"page /chamomile/ as {username}, cold (the first request after new data fills the cache): "
-              f"{cold * 1000:.0f} ms, {len(captured)} queries")
+            response = client.get(f"/chamomile/?month={month:%Y-%m}")
+            seconds = time.perf_counter() - began
+        assert response.status_code == 200, response.status_code
+        return seconds, len(captured)
+
+    for username in ("owner", "partner"):
+        cold, cold_queries = one_request(username)  # the first request after the rebuild: nothing cached anywhere
         seconds, queries, size = page_timing(username)
-        verdict = "met" if seconds <= 0.3 else "NOT met"
-        print(f"page /chamomile/ as {username}: {seconds * 1000:.0f} ms (median of {args.repeat}), "
-              f"{queries} queries, {size / 1024:.0f} KiB; target ≤ 300 ms: {verdict}")
+        # The baseline in the same run: the same page without the facts (as before them), the figures read
+        # from the million purchases and the status events; rolled back, so the facts stay.
+        with transaction.atomic():
+            FactsBuild.objects.filter(pk=build.pk).delete()
+            baseline, baseline_queries = one_request(username)
+            transaction.set_rollback(True)
+        verdict = "met" if max(cold, seconds) <= 0.3 else "NOT met"
+        print(f"page /chamomile/ as {username}: cold (first after the rebuild) {cold * 1000:.0f} ms, {cold_queries} "
+              f"queries; warm {seconds * 1000:.0f} ms (median of {args.repeat}), {queries} queries, {size / 1024:.0f} KiB;"
+              f" target ≤ 300 ms: {verdict}; baseline without the facts {baseline * 1000:.0f} ms "
+              f"({baseline_queries} queries): {baseline / cold:.1f}× the cold page")
 
     owner_scope = scope_for(get_user_model().objects.get(username="owner"))
     figure_times = []
@@ -119,7 +144,6 @@ def main() -> None:
     before_start = selectors.year_window(start - timedelta(days=1))[0]
 
     def ours() -> tuple:
-        cache.clear()  # cold: the comparison is of the queries, not of the cache
         context = FigureContext(owner_scope, as_of)
         return (selectors.active_clients(context), selectors.franchise_revenue(context),
                 selectors.franchise_growth(context), selectors.supplier_volume(context),
@@ -156,7 +180,7 @@ def main() -> None:
     ours_s, ours_values = timed(ours)
     base_s, base_values = timed(baseline)
     assert ours_values == base_values, (ours_values, base_values)
-    print(f"five figures set-based, cold cache: {ours_s * 1000:.0f} ms; rows into Python: {base_s * 1000:.0f} ms; "
+    print(f"five figures from the facts: {ours_s * 1000:.0f} ms; rows into Python: {base_s * 1000:.0f} ms; "
           f"ratio {base_s / ours_s:.1f}× (same values)")
 
 

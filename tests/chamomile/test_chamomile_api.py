@@ -39,8 +39,8 @@ def test_the_chamomile_gives_every_petal_with_definitions_and_honest_gaps():
     petals = {p["petal"]: p for p in body["petals"]}
     assert set(petals) == {"guests", "employees", "franchise", "suppliers", "investors", "community"}
     figures = {f["key"]: f for p in body["petals"] for f in p["figures"]}
-    assert figures["client_nps"]["has_data"] is False and figures["client_nps"]["value"] is None
-    assert figures["client_nps"]["health"] == "no_data"
+    assert figures["royalties_on_time"]["has_data"] is False and figures["royalties_on_time"]["value"] is None
+    assert figures["royalties_on_time"]["health"] == "no_data"
     assert Decimal(figures["active_clients"]["value"]) > 0 and figures["active_clients"]["definition"]
 
 
@@ -63,7 +63,7 @@ def test_the_owner_sets_targets_and_the_health_follows():
     petals = {p["petal"]: p for p in api.get("/chamomile", month="2026-11").json()["petals"]}
     assert petals["guests"]["health"] == "behind"
     assert "active_clients" in api.get("/chamomile/summary", month="2026-11", months=1).json()[0]["behind"]
-    bad = api.put("/chamomile/targets", {"month": "2026-11", "values": {"client_nps": "50"}})
+    bad = api.put("/chamomile/targets", {"month": "2026-11", "values": {"royalties_on_time": "50"}})
     assert bad.status_code == 422  # no data yet: no target
 
 

@@ -222,6 +222,7 @@ def test_a_figure_appears_once_its_provider_is_registered(net):
     from romashka.chamomile.figures import figure_provider_set
 
     scope = owner_scope(net["org"])
+    own = FIGURES["client_nps"].compute  # the feedback app's, when it is installed
     try:
         figure_provider_set("client_nps", lambda ctx: Decimal("42.0"))
         petals = {p.petal: p for p in selectors.chamomile(scope=scope, month=date(2026, 11, 1), today=AS_OF)}
@@ -229,24 +230,57 @@ def test_a_figure_appears_once_its_provider_is_registered(net):
         assert nps.value == Decimal("42.0") and nps.health == selectors.NO_TARGET
         assert "client_nps" in selectors.figure_keys_with_provider()
     finally:
-        FIGURES["client_nps"].compute = None
+        figure_provider_set("client_nps", own)
 
 
-def test_cached_figures_follow_new_purchases_and_refreshes(net):
+def test_the_facts_give_the_figures_of_the_events_and_follow_new_purchases_and_events(net):
+    from romashka.chamomile.facts import facts_refresh, facts_state
+
     org, franchise = net["org"], net["franchise"]
     scope = owner_scope(org)
     month = date(2026, 11, 1)
 
     def figures():
         petals = selectors.chamomile(scope=scope, month=month, today=AS_OF)
-        return {f.figure.key: f.value for p in petals for f in p.figures}
+        return {f.figure.key: (f.value, f.previous) for p in petals for f in p.figures}
 
-    before = figures()
-    assert before["franchise_revenue"] == Decimal("1500.00") and before["active_clients"] == 4
+    from_events = figures()  # no facts yet: everything read from the purchases and the events
+    assert from_events["franchise_revenue"][0] == Decimal("1500.00") and from_events["active_clients"] == (4, 5)
+    facts_refresh(organisation_id=org.pk, as_of=AS_OF)
+    assert facts_state(org.pk).events_fresh
+    assert figures() == from_events
+    # A purchase after the facts were built is added to them; a new status event sends the guests to the events.
     guest = Party.objects.get(organisation=org, name="Гость 0")
     _buy(org, guest, franchise, date(2026, 11, 29), "250.00")
     StatusEvent.objects.create(organisation=org, party=guest, changed_on=date(2026, 11, 20), from_status="fan",
                                to_status="dormant")
+    assert not facts_state(org.pk).events_fresh and facts_state(org.pk).purchases_newer
     after = figures()
-    assert after["franchise_revenue"] == Decimal("1750.00")
-    assert after["active_clients"] == 3
+    assert after["franchise_revenue"][0] == Decimal("1750.00")
+    assert after["active_clients"] == (3, 5)
+    # The next build holds both, and the day inside a month before the build is read from the events.
+    facts_refresh(organisation_id=org.pk, as_of=AS_OF)
+    state = facts_state(org.pk)
+    assert state.events_fresh and not state.purchases_newer
+    assert figures() == after
+    assert state.status_day(date(2026, 11, 10)) is None and state.status_day(date(2026, 10, 31)) == date(2026, 10, 31)
+    # 10 November: after the moves of 5 November, before guest 0 went dormant on the 20th.
+    assert FIGURES["active_clients"].compute(FigureContext(scope, date(2026, 11, 10))) == 4
+
+
+def test_the_facts_hold_every_month_end_and_an_empty_month_before_the_first_event(net):
+    from romashka.chamomile.facts import facts_refresh, facts_state
+    from romashka.chamomile.models import GuestStatusFact
+
+    org = net["org"]
+    facts_refresh(organisation_id=org.pk, as_of=AS_OF)
+    days = sorted(set(GuestStatusFact.objects.filter(organisation=org).values_list("day", flat=True)))
+    assert days[0] == date(2026, 1, 31) and days[-1] == AS_OF and len(days) == 11
+    state = facts_state(org.pk)
+    counts = selectors.guest_status_counts(owner_scope(org), date(2025, 12, 31), state)
+    assert sum(counts.values()) == 0
+    # Before 5 November: five novices; on the day: two fans and a novice at the own location, a dormant one,
+    # the franchise's fan.
+    assert selectors.guest_status_counts(owner_scope(org), date(2026, 10, 31), state)["novice"] == 5
+    assert selectors.guest_status_counts(partner_scope(org, net["franchise"]), AS_OF, state) == {
+        "prospect": 0, "lead": 0, "novice": 0, "fan": 1, "dormant": 0, "lost": 0}

@@ -57,6 +57,9 @@ class FigureContext:
     # Figures of one petal share their query (active clients and the share of fans, the three community
     # figures): the first computes it, the others read it here.
     shared: dict = field(default_factory=dict, compare=False, repr=False)
+    # What the contexts of one page share whatever their day (the facts' state, the scope's locations):
+    # read once per page, not once per month. A provider may keep its own day-independent reads here.
+    common: dict = field(default_factory=dict, compare=False, repr=False)
 
     @property
     def organisation_id(self) -> int:
@@ -66,6 +69,11 @@ class FigureContext:
         if key not in self.shared:
             self.shared[key] = compute()
         return self.shared[key]
+
+    def once_per_page(self, key: str, compute: Callable[[], object]):
+        if key not in self.common:
+            self.common[key] = compute()
+        return self.common[key]
 
 
 FigureFunction = Callable[[FigureContext], Decimal | None]
@@ -82,6 +90,8 @@ class Figure:
     compute: FigureFunction | None = None
     # Shown when compute is None: where the figure will come from.
     missing: object = field(default=_("No data yet: the product does not collect it yet."))
+    # Set by figure_provider_set: another app computes it (counted in the page's query bound).
+    provided: bool = False
 
     @property
     def has_provider(self) -> bool:
@@ -98,9 +108,16 @@ def figure_register(figure: Figure) -> Figure:
     return figure
 
 
-def figure_provider_set(key: str, compute: FigureFunction) -> None:
-    """Gives a registered figure its function (the feedback app does this for NPS and eNPS)."""
+# A provider's budget: the chamomile page computes every figure for two months (the month and the one
+# before, for the trend) and stays within PAGE_QUERIES + this many queries per provided figure and month
+# (tests/chamomile assert it). A provider with more to read shares it through FigureContext.once/once_per_page.
+PROVIDER_QUERIES_PER_MONTH = 2
+
+
+def figure_provider_set(key: str, compute: FigureFunction | None) -> None:
+    """Gives a registered figure its function (the feedback app does this for NPS and eNPS); None takes it back."""
     FIGURES[key].compute = compute
+    FIGURES[key].provided = compute is not None
 
 
 def petal_figures(petal: Petal) -> list[Figure]:

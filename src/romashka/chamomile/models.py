@@ -112,3 +112,58 @@ class PetalTarget(models.Model):
 
     def __str__(self) -> str:
         return f"{self.figure} {self.month:%Y-%m}: {self.value}"
+
+
+# ─── facts: the aggregates the chamomile reads instead of a million purchases and events ─────────────
+
+class FactsBuild(models.Model):
+    """When the organisation's facts were built and from which data (chamomile.facts).
+
+    The status events up to `event_watermark` and the purchases up to `purchase_watermark` (their ids) are in
+    the facts; purchases after it are added when read, newer events make the guests' figures read the events.
+    """
+
+    organisation = models.OneToOneField(Organisation, on_delete=models.CASCADE, related_name="chamomile_facts")
+    refreshed_on = models.DateField(_("statuses at"))
+    event_watermark = models.BigIntegerField(default=0)
+    purchase_watermark = models.BigIntegerField(default=0)
+    built_at = models.DateTimeField(_("built"), auto_now=True)
+    seconds = models.FloatField(_("seconds"), default=0)
+
+    class Meta:
+        verbose_name = _("chamomile facts build")
+        verbose_name_plural = _("chamomile facts builds")
+
+    def __str__(self) -> str:
+        return f"{self.organisation_id} {self.refreshed_on}"
+
+
+class GuestStatusFact(models.Model):
+    """How many guests of a home location had a status on a day: every month end and the refresh day."""
+
+    organisation = models.ForeignKey(Organisation, on_delete=models.CASCADE, related_name="+")
+    day = models.DateField()
+    location = models.ForeignKey(Location, on_delete=models.CASCADE, null=True, blank=True, related_name="+")
+    status = models.CharField(max_length=10)
+    clients = models.PositiveIntegerField()
+
+    class Meta:
+        indexes = [models.Index(fields=["organisation", "day"])]
+
+    def __str__(self) -> str:
+        return f"{self.day} {self.location_id} {self.status}: {self.clients}"
+
+
+class LocationDayRevenue(models.Model):
+    """The purchases of one location and day summed (refunds included)."""
+
+    organisation = models.ForeignKey(Organisation, on_delete=models.CASCADE, related_name="+")
+    location = models.ForeignKey(Location, on_delete=models.CASCADE, null=True, blank=True, related_name="+")
+    day = models.DateField()
+    revenue = models.DecimalField(max_digits=16, decimal_places=2)
+
+    class Meta:
+        indexes = [models.Index(fields=["organisation", "day"])]
+
+    def __str__(self) -> str:
+        return f"{self.day} {self.location_id}: {self.revenue}"

@@ -7,13 +7,14 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 
-from django.core.cache import cache
 from django.db import connection
-from django.db.models import Count, Max, OuterRef, Q, Subquery, Sum
+from django.db.models import Count, OuterRef, Q, Subquery, Sum
 from django.utils.translation import gettext_lazy as _
 
+from romashka.chamomile import facts
 from romashka.chamomile.figures import (
     FIGURES,
+    PROVIDER_QUERIES_PER_MONTH,
     Figure,
     FigureContext,
     Petal,
@@ -28,10 +29,11 @@ from romashka.core.choices import Ownership, PartyKind
 from romashka.core.models import Employee, Location, Party, PartyRole
 from romashka.engine.finance import roi, xirr
 from romashka.path.choices import Status
-from romashka.path.models import Purchase, StatusEvent
+from romashka.path.models import StatusEvent
 
 HUNDRED = Decimal(100)
 ZERO = Decimal(0)
+CENT = Decimal("0.01")
 
 
 # ─── periods ──────────────────────────────────────────────────────────────────────────────────────────
@@ -73,17 +75,6 @@ def growth_percent(current, previous) -> Decimal | None:
     return _percent(Decimal(current or 0) - Decimal(previous), previous)
 
 
-def _two_years(queryset, date_field: str, amount_field: str, as_of: date) -> tuple[Decimal, Decimal]:
-    """Sums over the last twelve months and the twelve before them, in one query."""
-    start, end = year_window(as_of)
-    before_start, before_end = year_window(start - timedelta(days=1))
-    totals = queryset.aggregate(
-        current=Sum(amount_field, filter=Q(**{f"{date_field}__gte": start, f"{date_field}__lte": end})),
-        previous=Sum(amount_field, filter=Q(**{f"{date_field}__gte": before_start, f"{date_field}__lte": before_end})),
-    )
-    return totals["current"] or ZERO, totals["previous"] or ZERO
-
-
 def _parties_of_kind(organisation_id: int, *kinds: str) -> list[tuple[int, str]]:
     """(id, name) of the organisation's parties of those kinds by name, read from the roles' (kind, party) index."""
     rows = (PartyRole.objects.filter(kind__in=kinds, party__organisation_id=organisation_id).order_by()
@@ -91,70 +82,29 @@ def _parties_of_kind(organisation_id: int, *kinds: str) -> list[tuple[int, str]]
     return sorted(set(rows), key=lambda row: (row[1], row[0]))
 
 
-# ─── figures cached until the data changes ────────────────────────────────────────────────────────────
+# ─── the facts ────────────────────────────────────────────────────────────────────────────────────────
 
-CACHE_SECONDS = 600
-
-
-def data_version() -> str:
-    """The newest purchase, status event and status refresh: a new import or refresh changes it.
-
-    The maximum of a primary key is one index probe on SQLite and PostgreSQL alike, unlike a count over a
-    million purchases; a deletion without a new row shows after at most CACHE_SECONDS.
-    """
-    from romashka.path.models import StatusRefresh
-
-    return ":".join(str(model.objects.aggregate(newest=Max("id"))["newest"] or 0)
-                    for model in (Purchase, StatusEvent, StatusRefresh))
-
-
-def _cached(ctx: FigureContext | None, key: str, compute):
-    version = ctx.once("data_version", data_version) if ctx is not None else data_version()
-    full_key = f"chamomile:{key}:{version}"
-    value = cache.get(full_key)
-    if value is None:
-        value = compute()
-        cache.set(full_key, value, CACHE_SECONDS)
-    return value
-
-
-def _scope_key(scope: Scope) -> str:
-    return "all" if scope.location_ids is None else ",".join(map(str, sorted(scope.location_ids)))
-
-
-def franchise_daily_revenue(*, organisation_id: int, ctx: FigureContext | None = None) -> list[tuple[int, date, Decimal]]:
-    """(location, day, revenue) of every franchise location and purchase day; one grouped pass, cached.
-
-    A few tens of thousands of rows even for a large network, so every window and partner is summed from it
-    in Python instead of reading hundreds of thousands of purchases per figure and month.
-    """
-    def compute():
-        locations = list(Location.objects.filter(organisation_id=organisation_id, ownership=Ownership.FRANCHISE)
-                         .values_list("pk", flat=True))
-        return list(Purchase.objects.filter(location_id__in=locations).order_by()
-                    .values("location_id", "purchased_on").annotate(total=Sum("amount"))
-                    .values_list("location_id", "purchased_on", "total"))
-
-    return _cached(ctx, f"franchise-daily:{organisation_id}", compute)
-
-
-def _window_sums(rows, location_ids, as_of: date) -> tuple[Decimal, Decimal]:
+def two_windows(as_of: date) -> tuple[tuple[date, date], tuple[date, date]]:
+    """The twelve months to as_of and the twelve before them."""
     start, end = year_window(as_of)
-    before_start = year_window(start - timedelta(days=1))[0]
-    current = previous = ZERO
-    for location_id, day, total in rows:
-        if location_id in location_ids and before_start <= day <= end:
-            if day >= start:
-                current += total
-            else:
-                previous += total
-    return current, previous
+    return (start, end), year_window(start - timedelta(days=1))
+
+
+def _facts(ctx: FigureContext) -> facts.FactsState:
+    return ctx.once_per_page("facts_state", lambda: facts.facts_state(ctx.organisation_id))
 
 
 # ─── guests ───────────────────────────────────────────────────────────────────────────────────────────
 
-def guest_status_counts(scope: Scope, on: date) -> dict[str, int]:
-    """The scope's guests by their status on a date, one query.
+def guest_status_counts(scope: Scope, on: date, state: facts.FactsState | None = None) -> dict[str, int]:
+    """The scope's guests by their status on a date: from the facts when they hold the day, else from the events."""
+    state = state or facts.facts_state(scope.organisation_id)
+    counts = facts.guest_status_counts(state, location_ids=scope.location_ids, on=on)
+    return counts if counts is not None else guest_status_counts_from_events(scope, on)
+
+
+def guest_status_counts_from_events(scope: Scope, on: date) -> dict[str, int]:
+    """The scope's guests by their status on a date read from the status events, one query.
 
     PostgreSQL sums the moves of the events up to the day (each event takes a client from `from_status`
     to `to_status`, as path.selectors.status_counts_by_month does): one scan, where a probe per guest
@@ -197,9 +147,7 @@ def guest_status_counts_by_last_event(scope: Scope, on: date) -> dict[str, int]:
 
 
 def _guest_counts(ctx: FigureContext) -> dict[str, int]:
-    key = f"statuses:{ctx.organisation_id}:{_scope_key(ctx.scope)}:{ctx.as_of}"
-    return ctx.once("guest_status_counts",
-                    lambda: _cached(ctx, key, lambda: guest_status_counts(ctx.scope, ctx.as_of)))
+    return ctx.once("guest_status_counts", lambda: guest_status_counts(ctx.scope, ctx.as_of, _facts(ctx)))
 
 
 def active_clients(ctx: FigureContext) -> Decimal:
@@ -250,15 +198,15 @@ def headcount(ctx: FigureContext) -> Decimal:
 
 # ─── franchise partners ───────────────────────────────────────────────────────────────────────────────
 
-def _franchise_years(ctx: FigureContext) -> tuple[Decimal, Decimal]:
-    def compute():
-        locations = set(in_scope(Location.objects.filter(organisation_id=ctx.organisation_id,
-                                                         ownership=Ownership.FRANCHISE), ctx.scope, "id")
-                        .values_list("pk", flat=True))
-        rows = franchise_daily_revenue(organisation_id=ctx.organisation_id, ctx=ctx)
-        return _window_sums(rows, locations, ctx.as_of)
+def _franchise_locations(ctx: FigureContext) -> list[int]:
+    return ctx.once_per_page("franchise_locations", lambda: list(
+        in_scope(Location.objects.filter(organisation_id=ctx.organisation_id, ownership=Ownership.FRANCHISE),
+                 ctx.scope, "id").values_list("pk", flat=True)))
 
-    return ctx.once("franchise_years", compute)
+
+def _franchise_years(ctx: FigureContext) -> tuple[Decimal, Decimal]:
+    return ctx.once("franchise_years", lambda: facts.revenue_two_years(
+        _facts(ctx), location_ids=_franchise_locations(ctx), windows=two_windows(ctx.as_of)))
 
 
 def franchise_revenue(ctx: FigureContext) -> Decimal:
@@ -279,19 +227,22 @@ class PartnerRevenue:
     growth: Decimal | None
 
 
-def partner_revenues(*, organisation_id: int, as_of: date) -> list[PartnerRevenue]:
+def partner_revenues(*, organisation_id: int, as_of: date,
+                     state: facts.FactsState | None = None) -> list[PartnerRevenue]:
     """Every franchise partner of the organisation (also one without locations): revenue of its locations.
 
     Internal to the network's view and to the medians; a partner's page shows only its own row by name.
-    Two small queries and the cached daily revenue of the franchise locations.
+    Four small queries: the locations, the partners, the facts' revenue and the purchases newer than them.
     """
     partner_of = dict(Location.objects.filter(organisation_id=organisation_id, partner__isnull=False)
                       .values_list("pk", "partner_id"))
-    rows = franchise_daily_revenue(organisation_id=organisation_id)
+    by_location = facts.revenue_two_years(state or facts.facts_state(organisation_id), location_ids=list(partner_of),
+                                          windows=two_windows(as_of), by_location=True)
     result = []
     for partner_id, name in _parties_of_kind(organisation_id, PartyKind.FRANCHISE_PARTNER):
-        locations = {loc for loc, partner in partner_of.items() if partner == partner_id}
-        current, previous = _window_sums(rows, locations, as_of)
+        locations = [loc for loc, partner in partner_of.items() if partner == partner_id]
+        current = sum((by_location.get(loc, (ZERO, ZERO))[0] for loc in locations), ZERO)
+        previous = sum((by_location.get(loc, (ZERO, ZERO))[1] for loc in locations), ZERO)
         result.append(PartnerRevenue(partner_id, name, len(locations), current, previous,
                                      growth_percent(current, previous)))
     return result
@@ -310,27 +261,33 @@ def _orders(scope: Scope):
     return in_scope(SupplierOrder.objects.filter(organisation_id=scope.organisation_id), scope, "location_id")
 
 
-def _order_years(ctx: FigureContext) -> tuple[Decimal, Decimal]:
-    return ctx.once("order_years", lambda: _two_years(_orders(ctx.scope), "ordered_on", "amount", ctx.as_of))
+def _order_years(ctx: FigureContext) -> list[tuple[Decimal, Decimal]]:
+    """(this year, the year before) of each supplier with the scope's orders in the two years: one query."""
+    (start, end), (before_start, before_end) = two_windows(ctx.as_of)
+
+    def compute():
+        rows = (_orders(ctx.scope).filter(ordered_on__gte=before_start, ordered_on__lte=end).order_by()
+                .values("supplier_id").annotate(current=Sum("amount", filter=Q(ordered_on__gte=start)),
+                                                previous=Sum("amount", filter=Q(ordered_on__lte=before_end))))
+        # SQLite sums decimals as floats: back to kopecks.
+        return [(Decimal(row["current"] or 0).quantize(CENT), Decimal(row["previous"] or 0).quantize(CENT))
+                for row in rows]
+
+    return ctx.once("order_years", compute)
 
 
 def supplier_volume(ctx: FigureContext) -> Decimal:
-    return _order_years(ctx)[0]
+    return sum((current for current, _previous in _order_years(ctx)), ZERO)
 
 
 def supplier_growth(ctx: FigureContext) -> Decimal | None:
-    return growth_percent(*_order_years(ctx))
+    return growth_percent(supplier_volume(ctx), sum((previous for _current, previous in _order_years(ctx)), ZERO))
 
 
 def supplier_top3_share(ctx: FigureContext) -> Decimal | None:
     """The three largest suppliers' share of the twelve months' orders, in per cent (dependence on few)."""
-    start, end = year_window(ctx.as_of)
-    amounts = list(
-        _orders(ctx.scope).filter(ordered_on__gte=start, ordered_on__lte=end).order_by()
-        .values("supplier_id").annotate(total=Sum("amount")).values_list("total", flat=True)
-    )
-    total = sum(amounts, ZERO)
-    return _percent(sum(sorted(amounts, reverse=True)[:3], ZERO), total)
+    amounts = sorted((current for current, _previous in _order_years(ctx)), reverse=True)
+    return _percent(sum(amounts[:3], ZERO), sum(amounts, ZERO))
 
 
 @dataclass(frozen=True)
@@ -430,28 +387,36 @@ def _return(investor_id, name, flows: list[tuple[date, Decimal]]) -> InvestorRet
     )
 
 
-def investor_returns(*, organisation_id: int, as_of: date) -> tuple[list[InvestorReturn], InvestorReturn]:
-    """Per investor and overall: invested, paid out, ROI (cash on cash) and IRR of the dated flows up to as_of.
-
-    Three queries. Money invested is an outflow of the investor, a payout an inflow; no valuation of the
-    stake is assumed, so the IRR is what the payouts alone returned.
-    """
+def investor_flows(organisation_id: int) -> tuple[list[tuple[int, str]], dict[int, list[tuple[date, Decimal]]]]:
+    """The investors by name and each one's dated flows (investments negative, payouts positive): three queries."""
     investors = _parties_of_kind(organisation_id, PartyKind.INVESTOR)
     flows: dict[int, list[tuple[date, Decimal]]] = {pk: [] for pk, _name in investors}
-    for investor_id, day, amount in Investment.objects.filter(
-            organisation_id=organisation_id, invested_on__lte=as_of).values_list("investor_id", "invested_on", "amount"):
+    for investor_id, day, amount in Investment.objects.filter(organisation_id=organisation_id).values_list(
+            "investor_id", "invested_on", "amount"):
         flows.setdefault(investor_id, []).append((day, -amount))
-    for investor_id, day, amount in Payout.objects.filter(
-            organisation_id=organisation_id, paid_on__lte=as_of).values_list("investor_id", "paid_on", "amount"):
+    for investor_id, day, amount in Payout.objects.filter(organisation_id=organisation_id).values_list(
+            "investor_id", "paid_on", "amount"):
         flows.setdefault(investor_id, []).append((day, amount))
-    rows = [_return(pk, name, flows[pk]) for pk, name in investors]
-    overall = _return(None, str(_("All investors")), [flow for pk, _name in investors for flow in flows[pk]])
+    return investors, flows
+
+
+def investor_returns(*, organisation_id: int, as_of: date, flows=None) -> tuple[list[InvestorReturn], InvestorReturn]:
+    """Per investor and overall: invested, paid out, ROI (cash on cash) and IRR of the dated flows up to as_of.
+
+    Three queries (none when given investor_flows). Money invested is an outflow of the investor, a payout
+    an inflow; no valuation of the stake is assumed, so the IRR is what the payouts alone returned.
+    """
+    investors, all_flows = flows or investor_flows(organisation_id)
+    until = {pk: sorted(flow for flow in all_flows[pk] if flow[0] <= as_of) for pk, _name in investors}
+    rows = [_return(pk, name, until[pk]) for pk, name in investors]
+    overall = _return(None, str(_("All investors")), sorted(flow for pk, _name in investors for flow in until[pk]))
     return rows, overall
 
 
 def _overall_return(ctx: FigureContext) -> InvestorReturn:
+    flows = ctx.once_per_page("investor_flows", lambda: investor_flows(ctx.organisation_id))
     return ctx.once("investor_returns", lambda: investor_returns(
-        organisation_id=ctx.organisation_id, as_of=ctx.as_of)[1])
+        organisation_id=ctx.organisation_id, as_of=ctx.as_of, flows=flows)[1])
 
 
 def invested_total(ctx: FigureContext) -> Decimal:
@@ -672,9 +637,9 @@ def chamomile(*, scope: Scope, month: date, today: date, petals: list[Petal] | N
     as_of = period_as_of(month, today)
     previous_as_of = month_start(month) - timedelta(days=1)
     targets = {} if is_partner_scope(scope) else targets_in_force(organisation_id=scope.organisation_id, month=month)
-    version = data_version()  # once for both months
-    now_ctx = FigureContext(scope, as_of, shared={"data_version": version})
-    before_ctx = FigureContext(scope, previous_as_of, shared={"data_version": version})
+    common: dict = {}  # the facts' state and the scope's locations, read once for both months
+    now_ctx = FigureContext(scope, as_of, common=common)
+    before_ctx = FigureContext(scope, previous_as_of, common=common)
     result = []
     for petal in petals if petals is not None else petals_visible(scope):
         figures = []
@@ -706,6 +671,18 @@ def monthly_summary(*, scope: Scope, until: date, months: int, today: date) -> l
     ]
 
 
+# The chamomile page's own queries at most, whatever the data's size: the session, the user and the role,
+# the targets, the facts' state (three index probes), every own figure for two months (the guests from the
+# facts; the franchise revenue reads the purchases newer than the facts as well when there are any), the
+# organisation. Another app's figures add PROVIDER_QUERIES_PER_MONTH each per month.
+PAGE_QUERIES = 28
+
+
+def page_query_bound() -> int:
+    provided = sum(1 for figure in FIGURES.values() if figure.provided)
+    return PAGE_QUERIES + 2 * PROVIDER_QUERIES_PER_MONTH * provided
+
+
 def figure_keys_with_provider() -> list[str]:
     return [key for key, figure in FIGURES.items() if figure.has_provider]
 
@@ -731,16 +708,10 @@ def partners_figures(*, organisation_id: int, as_of: date) -> dict[int, PartnerF
 
     For the cabinet: one partner's row is shown by name to that partner, the others only as medians.
     """
-    last = StatusEvent.objects.filter(party_id=OuterRef("pk"), changed_on__lte=as_of).order_by("-changed_on")
-    status_rows = (
-        Party.objects.filter(organisation_id=organisation_id, roles__kind=PartyKind.GUEST,
-                             home_location__partner__isnull=False)
-        .annotate(status=Subquery(last.values("to_status")[:1])).filter(status__isnull=False).order_by()
-        .values("home_location__partner_id", "status").annotate(clients=Count("pk"))
-    )
-    statuses: dict[int, dict[str, int]] = {}
-    for row in status_rows:
-        statuses.setdefault(row["home_location__partner_id"], {s.value: 0 for s in Status})[row["status"]] = row["clients"]
+    state = facts.facts_state(organisation_id)
+    statuses = facts.guest_status_counts(state, location_ids=None, on=as_of, by_partner=True)
+    if statuses is None:
+        statuses = _partner_statuses_from_events(organisation_id, as_of)
     start, end = year_window(as_of)
     day_before = start - timedelta(days=1)
     staff = {
@@ -752,7 +723,7 @@ def partners_figures(*, organisation_id: int, as_of: date) -> dict[int, PartnerF
                   at_end=Count("pk", filter=_employed_on(end)))
     }
     result = {}
-    for revenue in partner_revenues(organisation_id=organisation_id, as_of=as_of):
+    for revenue in partner_revenues(organisation_id=organisation_id, as_of=as_of, state=state):
         counts = statuses.get(revenue.partner_id, {s.value: 0 for s in Status})
         active = counts[Status.NOVICE] + counts[Status.FAN]
         team = staff.get(revenue.partner_id, {"exits": 0, "at_start": 0, "at_end": 0})
@@ -762,6 +733,20 @@ def partners_figures(*, organisation_id: int, as_of: date) -> dict[int, PartnerF
             _percent(team["exits"], Decimal(team["at_start"] + team["at_end"]) / 2),
         )
     return result
+
+
+def _partner_statuses_from_events(organisation_id: int, as_of: date) -> dict[int, dict[str, int]]:
+    last = StatusEvent.objects.filter(party_id=OuterRef("pk"), changed_on__lte=as_of).order_by("-changed_on")
+    rows = (
+        Party.objects.filter(organisation_id=organisation_id, roles__kind=PartyKind.GUEST,
+                             home_location__partner__isnull=False)
+        .annotate(status=Subquery(last.values("to_status")[:1])).filter(status__isnull=False).order_by()
+        .values("home_location__partner_id", "status").annotate(clients=Count("pk"))
+    )
+    statuses: dict[int, dict[str, int]] = {}
+    for row in rows:
+        statuses.setdefault(row["home_location__partner_id"], {s.value: 0 for s in Status})[row["status"]] = row["clients"]
+    return statuses
 
 
 def network_medians(figures: dict[int, PartnerFigures]) -> dict[str, Decimal | None]:

@@ -12,11 +12,16 @@ from datetime import date
 
 from django.db import close_old_connections
 from django.db.models import Count, Max
+from django.dispatch import Signal
 
 from romashka.core.models import Organisation, Party
 from romashka.path.models import Purchase, StatusRefresh
 
 log = logging.getLogger(__name__)
+
+# Sent (organisation, as_of) after every logged refresh: apps keeping aggregates of the statuses and the
+# purchases (the chamomile's facts) rebuild them here, so they follow every refresh and every import.
+status_refreshed = Signal()
 
 
 def data_version(*, organisation: Organisation | int) -> str:
@@ -37,6 +42,7 @@ def status_refresh_logged(*, organisation: Organisation, as_of: date, progress=N
     result["clv"] = clv_refresh(organisation=organisation, as_of=as_of)
     StatusRefresh.objects.create(organisation=organisation, as_of=as_of, data_version=version,
                                  seconds=result.get("seconds", 0))
+    status_refreshed.send(sender=StatusRefresh, organisation=organisation, as_of=as_of)
     return result
 
 
