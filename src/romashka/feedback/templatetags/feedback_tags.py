@@ -5,6 +5,7 @@ from __future__ import annotations
 from django import template
 from django.utils.formats import number_format
 from django.utils.html import format_html
+from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
@@ -24,7 +25,7 @@ def score_cell(cell):
                            _("fewer than 5 answers"))
     estimate = cell.estimate
     if estimate.nps is None:
-        return format_html('<td class="num muted">—</td>')
+        return mark_safe('<td class="num muted">—</td>')  # noqa: S308 - a constant
     answers = ngettext("%(count)s answer", "%(count)s answers", estimate.answers) % {"count": estimate.answers}
     return format_html('<td class="num"><strong>{}</strong><br><span class="small muted">{}…{} · {}</span></td>',
                        _points(estimate.nps), _points(estimate.low), _points(estimate.high), answers)
@@ -44,7 +45,7 @@ def percent0(value) -> str:
 def service_cell(matrix, rater, provider):
     cell = matrix.cells.get((rater.pk, provider.pk))
     if cell is None:
-        return format_html('<td class="num muted">—</td>')
+        return mark_safe('<td class="num muted">—</td>')  # noqa: S308 - a constant
     if cell.hidden:
         return format_html('<td class="num hidden-group">{}</td>', _("fewer than 5 answers"))
     return format_html('<td class="num"><strong>{}</strong><br><span class="small muted">{}</span></td>',
