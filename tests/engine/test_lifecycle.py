@@ -13,6 +13,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from romashka.engine import LIFECYCLE_COLUMNS, lifecycle_table
+from romashka.engine import lifecycle as lifecycle_module
 
 AS_OF = date(2024, 6, 30)
 # One in-process DuckDB for the whole module: a fresh connection per Hypothesis example costs more
@@ -309,3 +310,45 @@ def test_amounts_with_finer_decimals_are_rounded_once_on_the_total():
 def test_large_totals_in_kopecks_stay_exact():
     rows = [("1", ago(1), Decimal("9999999999999999.99"))] * 4
     assert by_id(rows)["1"]["monetary"] == Decimal("39999999999999999.96")
+
+
+# --- the window on a hash of the id (DuckDB) -----------------------------------------------------
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(data=st.data())
+def test_colliding_hashes_are_caught_and_the_result_stays_exact(data):
+    rows = data.draw(histories(90, 270))
+    with pytest.MonkeyPatch.context() as patch:
+        # Every id "hashes" to its length: most customers of a history share a partition.
+        patch.setattr(lifecycle_module, "_partition_hash", lambda customer_id: customer_id.length())
+        assert engine(rows) == reference_lifecycle(rows, as_of=AS_OF)
+
+
+@pytest.mark.parametrize(
+    ("days", "clean"),
+    [
+        # "a" buys first, "b" later: a's rows come first in the shared partition, its figures are right.
+        ({"a": (10, 9), "b": (5,)}, {"a": True, "b": False}),
+        # Interleaved days: neither customer's rows are a prefix.
+        ({"a": (10, 5), "b": (8,)}, {"a": False, "b": False}),
+        ({"a": (10, 5)}, {"a": True}),
+    ],
+)
+def test_a_collision_marks_exactly_the_customers_with_wrong_figures(monkeypatch, days, clean):
+    monkeypatch.setattr(lifecycle_module, "_partition_hash", lambda customer_id: ibis.literal(1, type="int64"))
+    rows = [(customer, ago(day), Decimal("5")) for customer, ago_days in days.items() for day in ago_days]
+    expr = lifecycle_module.lifecycle_expr(
+        ibis.memtable(purchases_table(rows)), as_of=AS_OF, hash_partitions=True
+    )
+    assert {row["customer_id"]: row["partition_clean"] for row in BACKEND.to_pyarrow(expr).to_pylist()} == clean
+    # lifecycle_table notices and computes again by id: the figures are the reference's.
+    assert engine(rows) == reference_lifecycle(rows, as_of=AS_OF)
+
+
+def test_without_collisions_the_hashed_window_gives_the_same_rows():
+    rows = [(customer, ago(days), Decimal("7")) for customer in IDS for days in (3, 40, 400)]
+    plain = BACKEND.to_pyarrow(
+        lifecycle_module.lifecycle_expr(ibis.memtable(purchases_table(rows)), as_of=AS_OF).order_by("customer_id")
+    )
+    assert lifecycle_table(purchases_table(rows), as_of=AS_OF, backend=BACKEND).equals(plain)

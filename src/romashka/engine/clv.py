@@ -162,8 +162,15 @@ def _maximise(
     customers: int,
     total_ll: Callable[[Array], float],
     gradient: Callable[[Array], Array],
+    *,
+    numerical_gradient: bool = False,
 ) -> Fit:
-    """Minimises the negative log-likelihood over log-parameters; standard errors from the Hessian."""
+    """Minimises the negative log-likelihood over log-parameters; standard errors from the Hessian.
+
+    With an analytic gradient the Hessian is its forward difference; with a numerical one that would
+    divide the gradient's own rounding noise by a tiny step (Pareto/NBD's beta came out twice too
+    uncertain), so the Hessian is then taken from second differences of the log-likelihood itself.
+    """
     result = optimize.minimize(
         negative_ll, np.log(start), jac=True, method="L-BFGS-B",
         options={"maxiter": 2000, "ftol": 1e-13, "gtol": 1e-8, "maxcor": 20},
@@ -172,7 +179,7 @@ def _maximise(
     converged = bool(result.success) or float(np.max(np.abs(result.jac))) <= 1e-6 * max(1.0, abs(result.fun))
     params = np.exp(result.x)
     names = MODEL_PARAMETERS[name]
-    hessian = _hessian(gradient, params)
+    hessian = _value_hessian(total_ll, params) if numerical_gradient else _hessian(gradient, params)
     try:
         covariance = np.linalg.inv(hessian)
         errors = np.sqrt(np.where(np.diag(covariance) > 0, np.diag(covariance), np.nan))
@@ -201,6 +208,27 @@ def _hessian(gradient: Callable[[Array], Array], params: Array) -> Array:
         moved[j] += step
         hessian[:, j] = (gradient(moved) - at_optimum) / step
     return (hessian + hessian.T) / 2
+
+
+def _value_hessian(total: Callable[[Array], float], params: Array, *, relative_step: float = 1e-4) -> Array:
+    """Hessian of the negative total log-likelihood by central second differences.
+
+    On the CDNOW sample the standard errors agree to three digits for steps from 1e-3 to 1e-5.
+    """
+    size = params.size
+    steps = relative_step * np.maximum(np.abs(params), 1e-3)
+    hessian = np.empty((size, size))
+    for i in range(size):
+        for j in range(i, size):
+            values = []
+            for sign_i, sign_j in ((1, 1), (1, -1), (-1, 1), (-1, -1)):
+                moved = params.copy()
+                moved[i] += sign_i * steps[i]
+                moved[j] += sign_j * steps[j]
+                values.append(total(moved))
+            second = (values[0] - values[1] - values[2] + values[3]) / (4 * steps[i] * steps[j])
+            hessian[i, j] = hessian[j, i] = -second
+    return hessian
 
 
 def _check_summary(frequency: Array, recency: Array, T: Array) -> tuple[Array, Array, Array]:
@@ -353,7 +381,9 @@ def fit_paretonbd(frequency, recency, T, *, start=(1.0, 1.0, 1.0, 1.0)) -> Fit:
             return 1e300, np.zeros_like(params)
         return -value, gradient(params) * params
 
-    return _maximise("paretonbd", negative, np.asarray(start, float), int(weights.sum()), total, gradient)
+    return _maximise(
+        "paretonbd", negative, np.asarray(start, float), int(weights.sum()), total, gradient, numerical_gradient=True
+    )
 
 
 def _central_gradient(function: Callable[[Array], float], params: Array) -> Array:

@@ -32,7 +32,9 @@ The window orders each customer's purchase days first (then the other days), so 
 previous *purchase* day and ``row_number`` numbers purchase days 0..k-1; the current episode's size
 is then ``purchase_days`` minus the number of its first day, with no second join. Money is summed
 as BIGINT kopecks. Integer codes for customer ids were tried (the window on integers is three times
-faster) but computing them costs a join that eats the gain; see bench/lifecycle.py for the figures.
+faster) but computing them costs a join that eats the gain. On DuckDB the window is partitioned by a
+64-bit hash of the id instead (about a fifth less CPU for the whole query on 10M rows), with an
+exact check for colliding ids and a second run by id when one occurs; see ``hash_partitions``.
 """
 
 from __future__ import annotations
@@ -43,6 +45,7 @@ from decimal import Decimal
 import ibis
 import ibis.expr.datatypes as dt
 import pyarrow as pa
+import pyarrow.compute as pc
 
 STATUSES = ("lead", "novice", "fan", "dormant", "lost")
 LIFECYCLE_COLUMNS = (
@@ -125,14 +128,23 @@ def lifecycle_expr(
     fan_min_purchases: int = 3,
     lost_after_days: int | None = None,
     parties: ibis.Table | None = None,
+    hash_partitions: bool = False,
 ) -> ibis.Table:
-    """One row per customer with status and figures at ``as_of`` (see the module docstring)."""
+    """One row per customer with status and figures at ``as_of`` (see the module docstring).
+
+    ``hash_partitions`` partitions the window by a 64-bit hash of the id instead of the id itself
+    (DuckDB sorts integers much faster than strings). Customers whose ids collide share a partition
+    and get wrong figures; they are told apart exactly: a customer's rows are numbered 0..k-1 within
+    the partition (and its figures are right) if and only if its largest number is k-1. The result
+    then has one more column, ``partition_clean``, false for such customers; see :func:`lifecycle_table`.
+    """
     lost_after_days = _check_parameters(cycle_days, fan_min_purchases, lost_after_days)
     as_of_day = ibis.literal(as_of, type=dt.date)
 
     days, in_kopecks = customer_days(purchases, as_of=as_of)
 
-    window = ibis.window(group_by=days.customer_id, order_by=[ibis.desc(days.is_purchase), days.day])
+    key = _partition_hash(days.customer_id) if hash_partitions else days.customer_id
+    window = ibis.window(group_by=key, order_by=[ibis.desc(days.is_purchase), days.day])
     previous_day = days.day.lag().over(window)
     days = days.mutate(
         number=ibis.row_number().over(window),
@@ -147,6 +159,7 @@ def lifecycle_expr(
         current_episode_number=days.number.max(where=days.episode_start),
         first_purchase=days.day.min(where=days.is_purchase),
         last_purchase=days.day.max(where=days.is_purchase),
+        **({"partition_clean": days.number.max() == days.count() - 1} if hash_partitions else {}),
     )
     c = per_customer
     recency_days = as_of_day.delta(c.last_purchase, unit="day")
@@ -170,6 +183,7 @@ def lifecycle_expr(
         if in_kopecks
         else c.monetary.round(2).cast(MONEY),
         won_back=c.episodes > 1,
+        **({"partition_clean": c.partition_clean} if hash_partitions else {}),
     )
     if parties is None:
         return result
@@ -188,9 +202,15 @@ def lifecycle_expr(
             recency_days=ibis.null(dt.int64),
             monetary=ibis.literal(Decimal("0.00"), type=MONEY),
             won_back=ibis.literal(False),
+            **({"partition_clean": ibis.literal(True)} if hash_partitions else {}),
         ),
         distinct=False,
     )
+
+
+def _partition_hash(customer_id: ibis.Column) -> ibis.Column:
+    """The window's partition key when ``hash_partitions`` is on (a function so a test can make ids collide)."""
+    return customer_id.hash()
 
 
 def lifecycle_table(
@@ -209,16 +229,27 @@ def lifecycle_table(
     ``ordered`` sorts the rows by ``customer_id`` so that the same input gives the same file.
     """
     table = ibis.memtable(purchases) if isinstance(purchases, pa.Table) else purchases
-    expr = lifecycle_expr(
-        table,
-        as_of=as_of,
-        cycle_days=cycle_days,
-        fan_min_purchases=fan_min_purchases,
-        lost_after_days=lost_after_days,
-        parties=ibis.memtable(parties) if isinstance(parties, pa.Table) else parties,
-    )
-    if ordered:
-        expr = expr.order_by("customer_id")
+    party_table = ibis.memtable(parties) if isinstance(parties, pa.Table) else parties
     if backend is None:
         backend = duckdb_backend()
-    return backend.to_pyarrow(expr)
+
+    def run(hash_partitions: bool) -> pa.Table:
+        expr = lifecycle_expr(
+            table,
+            as_of=as_of,
+            cycle_days=cycle_days,
+            fan_min_purchases=fan_min_purchases,
+            lost_after_days=lost_after_days,
+            parties=party_table,
+            hash_partitions=hash_partitions,
+        )
+        return backend.to_pyarrow(expr.order_by("customer_id") if ordered else expr)
+
+    if backend.name != "duckdb":
+        return run(hash_partitions=False)
+    # On DuckDB the window runs on a hash of the id; in the (rare) case of a collision the whole
+    # computation is repeated with the id itself, so the result never depends on the hash.
+    result = run(hash_partitions=True)
+    if result.num_rows and not pc.all(result["partition_clean"]).as_py():
+        return run(hash_partitions=False)
+    return result.drop_columns(["partition_clean"])
