@@ -95,6 +95,45 @@ def test_the_supplier_report_page_and_xlsx(owner):
     assert [row for row in yearly if row[0] == 2025][0][1] == pytest.approx(float(total_2025))
 
 
+def test_the_supplier_report_prints_on_a4_and_downloads_as_pdf(owner):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    supplier = Party.objects.filter(roles__kind=PartyKind.SUPPLIER).first()
+    page = owner.get(f"/chamomile/suppliers/{supplier.pk}/").content.decode()
+    assert f"/chamomile/suppliers/{supplier.pk}/report/" in page and f"/chamomile/suppliers/{supplier.pk}/report.pdf" in page
+    response = owner.get(f"/chamomile/suppliers/{supplier.pk}/report/")
+    assert response.status_code == 200
+    printed = response.content.decode()
+    assert supplier.name in printed and "supplier_print.css" in printed and 'data-testid="print-months"' in printed
+    today = timezone.localdate()
+    last12 = sum(o.amount for o in SupplierOrder.objects.filter(
+        supplier=supplier, ordered_on__gt=today - timedelta(days=365), ordered_on__lte=today))
+    from romashka.web.templatetags.romashka import money_whole
+
+    shown = printed[printed.index('data-testid="print-last12">') + len('data-testid="print-last12">'):]
+    assert shown.startswith(str(money_whole(last12)))
+    pdf = owner.get(f"/chamomile/suppliers/{supplier.pk}/report.pdf")
+    assert pdf.status_code == 200 and pdf["Content-Type"] == "application/pdf"
+    assert pdf.content.startswith(b"%PDF-") and b"DejaVu" in pdf.content and b"/Type /Page" in pdf.content
+    assert f'supplier-{supplier.pk}-turnover-' in pdf["Content-Disposition"]
+
+
+def test_the_printed_report_needs_the_export_right_and_keeps_a_partner_to_its_locations(client, login):
+    supplier = Party.objects.filter(roles__kind=PartyKind.SUPPLIER).first()
+    login(client, "hr")  # no suppliers' petal
+    assert client.get(f"/chamomile/suppliers/{supplier.pk}/report/").status_code == 403
+    assert client.get(f"/chamomile/suppliers/{supplier.pk}/report.pdf").status_code == 403
+    user = login(client, "partner")
+    own = set(Location.objects.filter(partner=Membership.objects.get(user=user).partner).values_list("name", flat=True))
+    others = set(Location.objects.exclude(name__in=own).values_list("name", flat=True))
+    printed = client.get(f"/chamomile/suppliers/{supplier.pk}/report/").content.decode()
+    table = printed[printed.index('data-testid="print-locations"'):]
+    assert any(name in table for name in own) and not any(name in table for name in others)
+    assert client.get(f"/chamomile/suppliers/{supplier.pk}/report.pdf").status_code == 200
+
+
 def test_the_partner_sees_its_own_chamomile_and_cabinet_never_another_partners_name(client, login):
     user = login(client, "partner")
     own = Membership.objects.get(user=user).partner

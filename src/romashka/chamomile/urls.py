@@ -11,6 +11,8 @@ urlpatterns = [
     path("partner/<int:partner_id>/", views.partner_cabinet, name="chamomile_partner_of"),
     path("suppliers/<int:supplier_id>/", views.supplier_report, name="chamomile_supplier"),
     path("suppliers/<int:supplier_id>/report.xlsx", views.supplier_report_xlsx, name="chamomile_supplier_xlsx"),
+    path("suppliers/<int:supplier_id>/report/", views.supplier_report_print, name="chamomile_supplier_print"),
+    path("suppliers/<int:supplier_id>/report.pdf", views.supplier_report_pdf, name="chamomile_supplier_pdf"),
     path("<str:petal>/", views.petal_page, name="chamomile_petal"),
     path("<str:petal>/export.<str:fmt>", views.petal_export, name="chamomile_petal_export"),
 ]

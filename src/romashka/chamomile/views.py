@@ -199,6 +199,55 @@ def supplier_report(request: HttpRequest, supplier_id: int) -> HttpResponse:
     })
 
 
+def _bars(report: selectors.SupplierMonthly, years: list[int]) -> dict:
+    """An SVG bar chart of the orders by month for the last years (drawn on the server, so it prints)."""
+    width, height, top, bottom, left = 680, 220, 12, 30, 8
+    peak = max((report.volume[y].get(m, 0) for y in years for m in report.months), default=0) or 1
+    slot = (width - left) / 12
+    bar = slot / (len(years) + 1)
+    shades = ["#b0bec5", "#f0a868", "#e65100"][-len(years):] if years else []
+    bars = []
+    for m in report.months:
+        for index, year in enumerate(years):
+            value = report.volume[year].get(m, 0)
+            h = float(value) / float(peak) * (height - top - bottom)
+            bars.append({"x": round(left + (m - 1) * slot + index * bar, 1), "y": round(height - bottom - h, 1),
+                         "w": round(bar - 1, 1), "h": round(h, 1), "fill": shades[index]})
+    labels = [{"x": round(left + (m - 0.5) * slot, 1), "text": date(2000, m, 1)} for m in report.months]
+    return {"width": width, "height": height, "bars": bars, "labels": labels, "baseline": height - bottom,
+            "label_y": height - 10,
+            "legend": list(zip(years, shades, strict=True))}
+
+
+@login_required
+def supplier_report_print(request: HttpRequest, supplier_id: int) -> HttpResponse:
+    """The report to send the supplier, ready to print or save as PDF (A4): orders by month, year and location."""
+    scope, supplier, report, as_of = _supplier_report(request, supplier_id)
+    access.require(request.user, Capability.EXPORT)
+    shown = report.years[-3:]
+    return render(request, "chamomile/supplier_print.html", {
+        "supplier": supplier, "report": report, "as_of": as_of, "years": shown,
+        "rows": [(date(2000, m, 1), [report.volume[y].get(m) for y in shown]) for m in report.months],
+        "chart": _bars(report, shown[-3:]), "organisation": access.organisation_of(request.user),
+        "printed_by": request.user.get_full_name() or request.user.get_username(),
+        "last12": sum((current for _name, current, _before, _growth in report.by_location), Decimal(0)),
+    })
+
+
+@login_required
+def supplier_report_pdf(request: HttpRequest, supplier_id: int) -> HttpResponse:
+    from romashka.chamomile.pdf import supplier_report_pdf as render_pdf
+
+    scope, supplier, report, as_of = _supplier_report(request, supplier_id)
+    access.require(request.user, Capability.EXPORT)
+    content = render_pdf(organisation=access.organisation_of(request.user).name, supplier=supplier.name,
+                         report=report, as_of=as_of,
+                         prepared_by=request.user.get_full_name() or request.user.get_username())
+    response = HttpResponse(content, content_type="application/pdf")
+    response["Content-Disposition"] = f'attachment; filename="supplier-{supplier.pk}-turnover-{as_of}.pdf"'
+    return response
+
+
 def _supplier_report(request: HttpRequest, supplier_id: int):
     scope = _scope(request)
     if Petal.SUPPLIERS not in petals_visible(scope):
