@@ -191,6 +191,9 @@ api.add_router("/", planning_router)
 from romashka.chamomile.api import router as chamomile_router  # noqa: E402
 
 api.add_router("/", chamomile_router)
+from romashka.discovery.api import router as discovery_router  # noqa: E402
+
+api.add_router("/", discovery_router)
 from romashka.feedback.api import router as feedback_router  # noqa: E402
 
 api.add_router("/", feedback_router)

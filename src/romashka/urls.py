@@ -13,6 +13,7 @@ urlpatterns = [
     path("data/import/", include("romashka.imports.urls")),
     path("planning/", include("romashka.planning.urls")),
     path("chamomile/", include("romashka.chamomile.urls")),
+    path("segments/", include("romashka.discovery.urls")),
     path("feedback/", include("romashka.feedback.urls")),
     path("s/", include(public_survey_urls)),
     path("", include("romashka.touches.urls")),

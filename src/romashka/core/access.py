@@ -35,6 +35,7 @@ class Capability(StrEnum):
     VIEW_TEAM_TASKS = "view_team_tasks"  # the tasks of everyone at the visible locations
     VIEW_UPLIFT = "view_uplift"  # what each touch standard brings against its control group
     VIEW_PLANNING = "view_planning"  # forecasts, revenue targets and the fitted CLV models of the network
+    VIEW_DISCOVERY = "view_discovery"  # segments, Pareto, RFM, not our client, interviews, jobs, B2B committees
     VIEW_FEEDBACK = "view_feedback"  # client NPS and journey-stage results of the visible locations
     VIEW_STAFF_FEEDBACK = "view_staff_feedback"  # eNPS, the internal service and the link, anonymous groups only
     MANAGE_SURVEYS = "manage_surveys"  # create survey waves and send or download their personal links
@@ -44,7 +45,7 @@ C = Capability
 ROLE_CAPABILITIES: dict[str, frozenset[Capability]] = {
     Role.OWNER: frozenset(Capability),
     Role.CRM_MANAGER: frozenset(
-        {C.VIEW_DASHBOARD, C.VIEW_CLIENTS, C.VIEW_CONTACTS, C.VIEW_PURCHASES, C.CREATE_PURCHASES,
+        {C.VIEW_DASHBOARD, C.VIEW_DISCOVERY, C.VIEW_CLIENTS, C.VIEW_CONTACTS, C.VIEW_PURCHASES, C.CREATE_PURCHASES,
          C.CREATE_CLIENTS, C.VIEW_PARTNERS, C.EXPORT, C.USE_API, C.REFRESH_STATUSES, C.SET_PURCHASE_CYCLE,
          C.MANAGE_TOUCHES, C.VIEW_TEAM_TASKS, C.VIEW_UPLIFT, C.VIEW_PLANNING, C.VIEW_FEEDBACK, C.MANAGE_SURVEYS}
     ),
@@ -60,7 +61,7 @@ ROLE_CAPABILITIES: dict[str, frozenset[Capability]] = {
          C.VIEW_TEAM_TASKS, C.VIEW_FEEDBACK, C.VIEW_STAFF_FEEDBACK}
     ),
     Role.ANALYST: frozenset(
-        {C.VIEW_DASHBOARD, C.VIEW_CLIENTS, C.VIEW_PURCHASES, C.CREATE_PURCHASES, C.CREATE_CLIENTS,
+        {C.VIEW_DASHBOARD, C.VIEW_DISCOVERY, C.VIEW_CLIENTS, C.VIEW_PURCHASES, C.CREATE_PURCHASES, C.CREATE_CLIENTS,
          C.VIEW_PARTNERS, C.EXPORT, C.USE_API, C.REFRESH_STATUSES, C.VIEW_UPLIFT, C.VIEW_PLANNING, C.VIEW_FEEDBACK,
          C.VIEW_STAFF_FEEDBACK}
     ),

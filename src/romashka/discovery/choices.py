@@ -52,3 +52,25 @@ class CommitteeRole(models.TextChoices):
     TECHNICAL_BUYER = "technical_buyer", _("technical buyer")
     USER = "user", _("user")
     BLOCKER = "blocker", _("blocker")
+
+
+class RfmCell(models.TextChoices):
+    """The named cells of the RFM grid (engine.discovery.CELLS says which (R, F) pairs each holds)."""
+
+    CHAMPIONS = "champions", _("champions")
+    LOYAL = "loyal", _("loyal")
+    POTENTIAL_LOYALISTS = "potential_loyalists", _("potential loyalists")
+    NEW_CUSTOMERS = "new_customers", _("new customers")
+    PROMISING = "promising", _("promising")
+    NEED_ATTENTION = "need_attention", _("need attention")
+    ABOUT_TO_SLEEP = "about_to_sleep", _("about to sleep")
+    AT_RISK = "at_risk", _("at risk")
+    CANNOT_LOSE = "cannot_lose", _("cannot lose them")
+    HIBERNATING = "hibernating", _("hibernating")
+
+
+RFM_CELL_COLOURS = {
+    "champions": "#1b5e20", "loyal": "#2e7d32", "potential_loyalists": "#66bb6a", "new_customers": "#9ccc65",
+    "promising": "#c5e1a5", "need_attention": "#ffe082", "about_to_sleep": "#ffb300", "at_risk": "#fb8c00",
+    "cannot_lose": "#e53935", "hibernating": "#9e9e9e",
+}

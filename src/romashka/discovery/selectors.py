@@ -2,16 +2,30 @@
 
 from __future__ import annotations
 
-from datetime import date
+from collections import Counter
+from dataclasses import dataclass
+from datetime import date, timedelta
 from decimal import Decimal
 
-from django.db.models import Exists, F, OuterRef, Q, QuerySet, Value
+from django.db.models import Count, Exists, F, Max, OuterRef, Q, QuerySet, Sum, Value
+from django.http import Http404
 from django.utils import timezone
 
-from romashka.core.choices import PartyKind
-from romashka.core.models import Party
-from romashka.discovery.choices import SegmentField
-from romashka.discovery.models import CommitteeMember, NotOurClient, Segment, SegmentCondition
+from romashka.core.access import Capability, clients_visible, require
+from romashka.core.choices import PartyForm, PartyKind
+from romashka.core.models import Organisation, Party
+from romashka.discovery.choices import RFM_CELL_COLOURS, NotOursReason, RfmCell, SegmentField
+from romashka.discovery.models import (
+    ClientCategory,
+    CommitteeMember,
+    Interview,
+    Job,
+    NotOurClient,
+    Segment,
+    SegmentCondition,
+)
+from romashka.path.choices import Status
+from romashka.path.models import Purchase, StatusSnapshot
 
 
 def years_before(day: date, years: int) -> date:
@@ -33,8 +47,6 @@ def _band_q(column: str, condition: SegmentCondition, *, whole: bool) -> Q:
 
 
 def _condition_q(condition: SegmentCondition, as_of: date) -> Q:
-    from romashka.path.models import Purchase
-
     values = condition.value_list
     field = condition.field
     if field == SegmentField.CITY:
@@ -150,3 +162,353 @@ def committee_recipients(*, pairs: set[tuple[int, str]]) -> dict[tuple[int, str]
         if (company_id, role) in pairs:
             recipients.setdefault((company_id, role), person_id)
     return recipients
+
+
+# ---------------------------------------------------------------- what a user sees
+
+
+def segments_visible(user) -> QuerySet[Segment]:
+    scope = require(user, Capability.VIEW_DISCOVERY)
+    return Segment.objects.filter(organisation_id=scope.organisation_id).prefetch_related("conditions")
+
+
+def access_segment(user, segment_id: int) -> Segment:
+    segment = segments_visible(user).filter(pk=segment_id).first()
+    if segment is None:
+        raise Http404("segment not found")
+    return segment
+
+
+def discovery_clients(user, segment: Segment | None = None) -> QuerySet[Party]:
+    """The clients a discovery page counts: those the user sees, of the segment when one is chosen."""
+    require(user, Capability.VIEW_DISCOVERY)
+    clients = clients_visible(user)
+    return clients.filter(segment_q(segment=segment)) if segment is not None else clients
+
+
+def figures_as_of(organisation_id: int) -> date:
+    """The day the purchase figures are of: the last status refresh (today before any)."""
+    latest = StatusSnapshot.objects.filter(organisation_id=organisation_id).aggregate(day=Max("as_of"))["day"]
+    return latest or timezone.localdate()
+
+
+# ---------------------------------------------------------------- segment figures
+
+
+@dataclass(frozen=True)
+class SegmentFigures:
+    segment: Segment | None  # None: every client the user sees
+    clients: int
+    revenue: Decimal
+    revenue_share: float | None
+    average_ticket: Decimal | None  # revenue per purchase day
+    frequency: float | None  # purchase days per client
+    retention: float | None  # of those who bought in the cycle before the last, the share who bought in the last
+    fan_share: float | None
+    profit: Decimal | None  # needs costs, which the system of record does not hold yet
+
+
+def _figures(clients: QuerySet[Party], *, as_of: date, cycle_days: int) -> dict:
+    def bought(start: date, end: date) -> Exists:
+        return Exists(Purchase.objects.filter(party_id=OuterRef("pk"), purchased_on__gt=start,
+                                              purchased_on__lte=end, amount__gt=0))
+
+    last = bought(as_of - timedelta(days=cycle_days), as_of)
+    before = bought(as_of - timedelta(days=2 * cycle_days), as_of - timedelta(days=cycle_days))
+    return clients.aggregate(
+        clients=Count("pk"),
+        revenue=Sum("status_snapshot__monetary"),
+        days=Sum("status_snapshot__purchase_days"),
+        fans=Count("pk", filter=Q(status_snapshot__status=Status.FAN)),
+        active_before=Count("pk", filter=Q(before)),
+        retained=Count("pk", filter=Q(before) & Q(last)),
+    )
+
+
+def _ratio(part, whole) -> float | None:
+    return float(part) / float(whole) if whole else None
+
+
+def segment_table(*, user) -> list[SegmentFigures]:
+    """Every segment side by side with all the user's clients first; figures from the last status refresh."""
+    scope = require(user, Capability.VIEW_DISCOVERY)
+    organisation = Organisation.objects.get(pk=scope.organisation_id)
+    as_of = figures_as_of(scope.organisation_id)
+    rows: list[SegmentFigures] = []
+    total_revenue: Decimal | None = None
+    for segment in [None, *segments_visible(user)]:
+        f = _figures(discovery_clients(user, segment), as_of=as_of, cycle_days=organisation.default_cycle_days)
+        revenue = f["revenue"] or Decimal(0)
+        if segment is None:
+            total_revenue = revenue
+        rows.append(SegmentFigures(
+            segment=segment, clients=f["clients"], revenue=revenue,
+            revenue_share=_ratio(revenue, total_revenue),
+            average_ticket=(revenue / f["days"]).quantize(Decimal("0.01")) if f["days"] else None,
+            frequency=_ratio(f["days"] or 0, f["clients"]),
+            retention=_ratio(f["retained"], f["active_before"]),
+            fan_share=_ratio(f["fans"], f["clients"]), profit=None,
+        ))
+    return rows
+
+
+# ---------------------------------------------------------------- RFM and Pareto
+
+
+def _figures_arrow(clients: QuerySet[Party]):
+    from romashka.engine.discovery import figures_table
+
+    rows = list(clients.filter(status_snapshot__purchase_days__gt=0).values_list(
+        "pk", "status_snapshot__recency_days", "status_snapshot__purchase_days", "status_snapshot__monetary"))
+    columns = list(zip(*rows, strict=True)) if rows else [[], [], [], []]
+    return figures_table(*columns)
+
+
+def _run(expr):
+    from romashka.engine.lifecycle import duckdb_backend
+
+    return duckdb_backend(threads=1).to_pyarrow(expr)
+
+
+@dataclass(frozen=True)
+class RfmGrid:
+    """The 5 × 5 grid of recency (rows, 5 = most recent) and frequency scores; the named cells' totals; and
+    the value ranges each score covers, so a cell is a plain filter on the clients' figures."""
+
+    cells: dict[tuple[int, int], dict]  # (r, f) → customers, revenue, cell
+    named: list[dict]  # name, label, colour, customers, revenue, revenue_share
+    customers: int
+    revenue: Decimal
+    recency_ranges: dict[int, tuple[int, int]]
+    frequency_ranges: dict[int, tuple[int, int]]
+
+
+def rfm_grid(*, user, segment: Segment | None = None) -> RfmGrid:
+    import ibis
+
+    from romashka.engine.discovery import CELLS, rfm_scores_expr
+
+    scores = rfm_scores_expr(ibis.memtable(_figures_arrow(discovery_clients(user, segment))))
+    table = _run(scores.group_by(["r_score", "f_score", "cell"]).aggregate(
+        customers=scores.count(), revenue=scores.monetary.sum(),
+        recency_min=scores.recency_days.min(), recency_max=scores.recency_days.max(),
+        frequency_min=scores.frequency.min(), frequency_max=scores.frequency.max(),
+    )).to_pylist()
+    cells = {(row["r_score"], row["f_score"]): row for row in table}
+    recency: dict[int, tuple[int, int]] = {}
+    frequency: dict[int, tuple[int, int]] = {}
+    for row in table:
+        low, high = recency.get(row["r_score"], (row["recency_min"], row["recency_max"]))
+        recency[row["r_score"]] = (min(low, row["recency_min"]), max(high, row["recency_max"]))
+        low, high = frequency.get(row["f_score"], (row["frequency_min"], row["frequency_max"]))
+        frequency[row["f_score"]] = (min(low, row["frequency_min"]), max(high, row["frequency_max"]))
+    customers = sum(row["customers"] for row in table)
+    revenue = sum((row["revenue"] for row in table), Decimal(0))
+    named = []
+    for name, _rs, _fs in CELLS:
+        inside = [row for row in table if row["cell"] == name]
+        cell_revenue = sum((row["revenue"] for row in inside), Decimal(0))
+        named.append({"name": name, "label": RfmCell(name).label, "colour": RFM_CELL_COLOURS[name],
+                      "customers": sum(row["customers"] for row in inside), "revenue": cell_revenue,
+                      "revenue_share": _ratio(cell_revenue, revenue)})
+    return RfmGrid(cells=cells, named=named, customers=customers, revenue=revenue, recency_ranges=recency,
+                   frequency_ranges=frequency)
+
+
+def rfm_cell_clients(*, user, grid: RfmGrid, cell: str | None = None, r: int | None = None,
+                     f: int | None = None, segment: Segment | None = None) -> QuerySet[Party]:
+    """The clients of a named cell, or of one (R, F) square: a filter on recency and purchase days."""
+    from romashka.engine.discovery import CELL_OF
+
+    if cell is not None:
+        pairs = [pair for pair, name in CELL_OF.items() if name == cell]
+    elif r is not None and f is not None:
+        pairs = [(r, f)]
+    else:
+        raise ValueError("a cell name or both scores")
+    q = Q(pk__in=[])
+    for r_score, f_score in pairs:
+        if r_score not in grid.recency_ranges or f_score not in grid.frequency_ranges:
+            continue
+        (r_low, r_high), (f_low, f_high) = grid.recency_ranges[r_score], grid.frequency_ranges[f_score]
+        q |= Q(status_snapshot__recency_days__gte=r_low, status_snapshot__recency_days__lte=r_high,
+               status_snapshot__purchase_days__gte=f_low, status_snapshot__purchase_days__lte=f_high)
+    return discovery_clients(user, segment).filter(status_snapshot__purchase_days__gt=0).filter(q)
+
+
+@dataclass(frozen=True)
+class Pareto:
+    curve: list[tuple[float, float]]  # (client share, revenue share) from (0, 0)
+    clients: int
+    top_clients: int | None  # the fewest clients who bring `revenue_share` of the revenue
+    share: float | None
+    revenue_share: float
+
+
+def pareto(*, user, segment: Segment | None = None, revenue_share: float = 0.8) -> Pareto:
+    import ibis
+
+    from romashka.engine.discovery import pareto_expr, pareto_share_expr
+
+    figures = ibis.memtable(_figures_arrow(discovery_clients(user, segment)))
+    curve = _run(pareto_expr(figures)).to_pylist()
+    top = _run(pareto_share_expr(figures, revenue_share=revenue_share)).to_pylist()[0]
+    clients, top_clients = top["clients"] or 0, top["top_clients"]
+    return Pareto(curve=[(0.0, 0.0)] + [(row["client_share"], row["revenue_share"]) for row in curve],
+                  clients=clients, top_clients=top_clients, share=_ratio(top_clients or 0, clients),
+                  revenue_share=revenue_share)
+
+
+def top_clients(*, user, segment: Segment | None = None) -> QuerySet[Party]:
+    return (discovery_clients(user, segment).filter(status_snapshot__monetary__gt=0)
+            .select_related("status_snapshot", "home_location").order_by("-status_snapshot__monetary", "pk"))
+
+
+# ---------------------------------------------------------------- interviews
+
+
+def interviews_visible(user) -> QuerySet[Interview]:
+    """Interviews with the clients the user sees."""
+    scope = require(user, Capability.VIEW_DISCOVERY)
+    return Interview.objects.filter(organisation_id=scope.organisation_id,
+                                    party__in=clients_visible(user).values("pk"))
+
+
+@dataclass(frozen=True)
+class InterviewSummary:
+    segment: Segment | None
+    interviews: int
+    jobs: list[tuple[str, int]]  # most frequent first
+    missing: list[tuple[str, int]]
+    channels: list[tuple[str, int]]
+    competitors: list[tuple[str, int]]
+    answered_pay: int  # how many answered the question about paying more
+    pays_more: int
+    pays_more_share: float | None
+    average_extra: Decimal | None  # among those who would pay more and said how much
+
+
+def _frequent(texts, top: int) -> list[tuple[str, int]]:
+    """Comma-separated answers counted item by item, case and outer spaces ignored; the first spelling shown."""
+    counts: Counter[str] = Counter()
+    spelling: dict[str, str] = {}
+    for text in texts:
+        for item in (part.strip() for part in (text or "").split(",")):
+            if item:
+                key = item.casefold()
+                spelling.setdefault(key, item)
+                counts[key] += 1
+    return [(spelling[key], n) for key, n in sorted(counts.items(), key=lambda kv: (-kv[1], spelling[kv[0]]))[:top]]
+
+
+def interview_summary(*, interviews: QuerySet[Interview], segment: Segment | None = None,
+                      top: int = 5) -> InterviewSummary:
+    rows = list(interviews.values_list("job__name", "job_text", "missing", "channels", "competitors", "pays_more",
+                                       "pays_more_amount"))
+    jobs = _frequent(((job or text or "").replace(",", " ") for job, text, *_rest in rows), top)
+    answered = [row for row in rows if row[5] is not None]
+    yes = [row for row in answered if row[5]]
+    amounts = [row[6] for row in yes if row[6] is not None]
+    return InterviewSummary(
+        segment=segment, interviews=len(rows), jobs=jobs,
+        missing=_frequent((row[2] for row in rows), top), channels=_frequent((row[3] for row in rows), top),
+        competitors=_frequent((row[4] for row in rows), top), answered_pay=len(answered), pays_more=len(yes),
+        pays_more_share=_ratio(len(yes), len(answered)),
+        average_extra=(sum(amounts, Decimal(0)) / len(amounts)).quantize(Decimal("0.01")) if amounts else None,
+    )
+
+
+def interview_summaries(*, user) -> list[InterviewSummary]:
+    """All the user's interviews, then one summary per segment (its clients' interviews)."""
+    visible = interviews_visible(user)
+    summaries = [interview_summary(interviews=visible)]
+    for segment in segments_visible(user):
+        inside = visible.filter(party__in=segment_parties(segment=segment).values("pk"))
+        summaries.append(interview_summary(interviews=inside, segment=segment))
+    return summaries
+
+
+RECENT_INTERVIEW_DAYS = 180
+
+
+def interview_suggestions(*, user, segment: Segment | None = None, today: date | None = None,
+                          limit: int = 20) -> QuerySet[Party]:
+    """Whom to interview: fans of the segment not interviewed in the last half year, most purchase days first.
+
+    NPS promoters are not used yet: the feedback app has no selector for them.
+    """
+    today = today or timezone.localdate()
+    recent = Interview.objects.filter(party_id=OuterRef("pk"),
+                                      interviewed_on__gt=today - timedelta(days=RECENT_INTERVIEW_DAYS))
+    return (discovery_clients(user, segment).filter(status_snapshot__status=Status.FAN)
+            .exclude(Exists(recent)).exclude(pk__in=not_ours_parties(organisation_id=require(
+                user, Capability.VIEW_DISCOVERY).organisation_id).values("pk"))
+            .select_related("status_snapshot", "home_location")
+            .order_by("-status_snapshot__purchase_days", "-status_snapshot__last_purchase", "pk")[:limit])
+
+
+# ---------------------------------------------------------------- products, jobs, B2B
+
+
+def job_map(*, user) -> list[dict]:
+    """For each job: the products that solve it (for which categories), the categories' segments and the
+    clients matched to them by what they bought, and how often interviews named the job."""
+    scope = require(user, Capability.VIEW_DISCOVERY)
+    jobs = Job.objects.filter(organisation_id=scope.organisation_id).prefetch_related(
+        "product_links__product", "product_links__category__segment")
+    interviews = dict(interviews_visible(user).filter(job__isnull=False).values_list("job_id").annotate(
+        n=Count("pk")).values_list("job_id", "n"))
+    clients = clients_visible(user)
+    rows = []
+    for job in jobs:
+        links = list(job.product_links.all())
+        purchase_categories = sorted({link.product.purchase_category for link in links
+                                      if link.product.purchase_category})
+        matched = clients.filter(Exists(Purchase.objects.filter(
+            party_id=OuterRef("pk"), category__in=purchase_categories, amount__gt=0))).count() \
+            if purchase_categories else 0
+        rows.append({"job": job, "links": links, "interviews": interviews.get(job.pk, 0),
+                     "categories": sorted({link.category for link in links if link.category}, key=lambda c: c.name),
+                     "matched_clients": matched})
+    return rows
+
+
+def category_matches(*, user) -> list[dict]:
+    """Client categories with the clients matched to them: those who bought a product the category hires."""
+    scope = require(user, Capability.VIEW_DISCOVERY)
+    categories = ClientCategory.objects.filter(organisation_id=scope.organisation_id).select_related(
+        "segment").prefetch_related("product_links__product", "product_links__job")
+    clients = clients_visible(user)
+    rows = []
+    for category in categories:
+        links = list(category.product_links.all())
+        bought = sorted({link.product.purchase_category for link in links if link.product.purchase_category})
+        matched = clients.filter(Exists(Purchase.objects.filter(
+            party_id=OuterRef("pk"), category__in=bought, amount__gt=0))).count() if bought else 0
+        rows.append({"category": category, "products": sorted({link.product.name for link in links}),
+                     "jobs": sorted({link.job.name for link in links}), "matched_clients": matched})
+    return rows
+
+
+def business_clients(*, user) -> QuerySet[Party]:
+    """Business clients (form company) the user sees, with their profile and committee."""
+    return (discovery_clients(user).filter(form=PartyForm.COMPANY)
+            .select_related("company_profile", "status_snapshot", "home_location")
+            .prefetch_related("committee__person").order_by("name"))
+
+
+def not_ours_report(*, user) -> dict:
+    """Who is not our client and why: marked parties the user sees, marked segments with their size."""
+    scope = require(user, Capability.VIEW_DISCOVERY)
+    marks = NotOurClient.objects.filter(organisation_id=scope.organisation_id).select_related(
+        "party", "segment", "marked_by")
+    visible = clients_visible(user)
+    parties = [m for m in marks if m.party_id and visible.filter(pk=m.party_id).exists()]
+    segments = [(m, visible.filter(segment_q(segment=m.segment)).count()) for m in marks if m.segment_id]
+    by_reason = Counter(m.reason for m in parties)
+    for mark, size in segments:
+        by_reason[mark.reason] += size
+    return {"parties": parties, "segments": segments,
+            "by_reason": [(NotOursReason(reason).label, n) for reason, n in by_reason.most_common()],
+            "total": not_ours_parties(organisation_id=scope.organisation_id).filter(
+                pk__in=visible.values("pk")).count()}

@@ -7,17 +7,24 @@ from decimal import Decimal, InvalidOperation
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from romashka.core.models import Organisation, Party
+from romashka.core.access import Capability, require
+from romashka.core.choices import ChannelKind, PartyForm
+from romashka.core.models import Channel, Organisation, Party
 from romashka.discovery.choices import (
     MAX_CONDITIONS,
     RANGE_FIELDS,
     WHOLE_NUMBER_FIELDS,
+    CommitteeRole,
     NotOursReason,
     SegmentField,
 )
-from romashka.discovery.models import NotOurClient, Segment, SegmentCondition
+from romashka.discovery.models import CommitteeMember, Interview, NotOurClient, Segment, SegmentCondition
+
+# The name the interview invitations' touch standard starts with (the demo's and the one made on first use).
+INTERVIEW_STANDARD_PREFIX = "Приглашение на интервью"
 
 
 @dataclass
@@ -144,3 +151,85 @@ def not_ours_mark(
 
 def not_ours_unmark(*, mark: NotOurClient) -> None:
     mark.delete()
+
+
+def segment_create_by(*, user, spec: SegmentSpec) -> Segment:
+    scope = require(user, Capability.VIEW_DISCOVERY)
+    return segment_create(organisation=Organisation.objects.get(pk=scope.organisation_id), spec=spec, user=user)
+
+
+def segment_delete_checked(*, segment: Segment) -> None:
+    """Deletes a segment unless a touch standard is limited to it (say which, so the user can change it)."""
+    used = list(segment.touch_versions.values_list("name", flat=True).distinct())
+    if used:
+        raise ValidationError({"segment": _("Touch standards are limited to this segment: %(names)s.")
+                               % {"names": ", ".join(used)}})
+    segment.delete()
+
+
+@transaction.atomic
+def interview_record(*, organisation: Organisation, party: Party, interviewer, fields: dict) -> Interview:
+    """A new interview; the job named in the client's words is kept, and linked to the job list when chosen."""
+    if party.organisation_id != organisation.pk:
+        raise ValidationError({"party": _("Not a client of this organisation.")})
+    amount = fields.get("pays_more_amount")
+    if amount is not None and amount < 0:
+        raise ValidationError({"pays_more_amount": _("The amount cannot be negative.")})
+    if fields.get("pays_more") is False and amount:
+        raise ValidationError({"pays_more_amount": _("An amount only when the client would pay more.")})
+    return Interview.objects.create(organisation=organisation, party=party, interviewer=interviewer, **fields)
+
+
+@transaction.atomic
+def committee_member_add(*, company: Party, name: str, role: str, position: str = "", email: str = "") -> CommitteeMember:
+    """A person of a business client's buying committee, with an e-mail (consent from the contract) if given."""
+    if company.form != PartyForm.COMPANY:
+        raise ValidationError({"company": _("Buying committees are for business clients.")})
+    if role not in CommitteeRole.values:
+        raise ValidationError({"role": _("Choose a role.")})
+    if not name.strip():
+        raise ValidationError({"name": _("Give the person's name.")})
+    person = Party.objects.create(organisation_id=company.organisation_id, name=name.strip(), city=company.city)
+    if email.strip():
+        address = email.strip().lower()
+        Channel.objects.create(party=person, kind=ChannelKind.EMAIL, value=email.strip(), normalized=address,
+                               is_primary=True, consent_at=timezone.now(), consent_source=_("contract"))
+    return CommitteeMember.objects.create(company=company, person=person, role=role, position=position.strip())
+
+
+def interview_invitations_create(*, user, party_ids: list[int], on) -> dict[str, int]:
+    """Interview tasks through the touch system: the chosen clients enter the standard "chosen from a list"
+    named for interviews (made on first use: a call by the client's location manager)."""
+    from romashka.touches import services as touches
+    from romashka.touches.choices import ExecutorRule, TouchChannel, Trigger
+    from romashka.touches.models import Standard
+
+    scope = require(user, Capability.MANAGE_TOUCHES)
+    organisation = Organisation.objects.get(pk=scope.organisation_id)
+    standard = (Standard.objects.filter(organisation=organisation, trigger=Trigger.LIST,
+                                        versions__name__startswith=INTERVIEW_STANDARD_PREFIX)
+                .order_by("pk").first())
+    if standard is None:
+        standard = touches.standard_create(
+            organisation=organisation, trigger=Trigger.LIST, valid_from=on, user=user,
+            spec=touches.StandardSpec(name=INTERVIEW_STANDARD_PREFIX, control_share=Decimal(0), steps=[
+                touches.StepSpec(channel=TouchChannel.CALL, title=_("Invite to an interview"),
+                                 aims_at_purchase=False, executor_rule=ExecutorRule.LOCATION_MANAGER,
+                                 template_ru="Здравствуйте, {name}! Можно задать вам несколько вопросов о том, "
+                                             "зачем вы к нам приходите?",
+                                 template_en="Hello {name}, may we ask you a few questions about why you come to us?")]))
+    return touches.entries_from_list(standard=standard, party_ids=party_ids, on=on)
+
+
+def list_standard_enter(*, user, standard_id: int, party_ids: list[int], on) -> dict[str, int]:
+    """Puts chosen clients (an RFM cell) on a touch standard "chosen from a list" of the user's organisation."""
+    from romashka.touches import services as touches
+    from romashka.touches.choices import Trigger
+    from romashka.touches.models import Standard
+
+    scope = require(user, Capability.MANAGE_TOUCHES)
+    standard = Standard.objects.filter(pk=standard_id, organisation_id=scope.organisation_id,
+                                       trigger=Trigger.LIST).first()
+    if standard is None:
+        raise ValidationError({"standard": _("Choose a touch standard chosen from a list.")})
+    return touches.entries_from_list(standard=standard, party_ids=party_ids, on=on)

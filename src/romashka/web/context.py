@@ -19,7 +19,7 @@ SECTIONS = [
     ("touches", _("Touch standards"), Capability.VIEW_UPLIFT),
     ("planning", _("Planning"), Capability.VIEW_PLANNING),
     ("feedback", _("Feedback"), Capability.VIEW_FEEDBACK),
-    (None, _("Segments"), Capability.VIEW_CLIENTS),
+    ("segments", _("Segments"), Capability.VIEW_DISCOVERY),
     ("staff", _("Staff"), Capability.VIEW_STAFF),
     ("partners", _("Partners"), Capability.VIEW_PARTNERS),
     ("locations", _("Locations"), None),
