@@ -77,7 +77,7 @@ def _table_chart(table: ScoreTable) -> dict:
     return {"months": [m.strftime("%m.%Y") for m in table.months],
             "network": [_estimate_json(c) for c in table.network.cells],
             "locale": "RU" if translation.get_language() == "ru" else "EN",
-            "titles": {"nps": "NPS" if table.kind != SurveyKind.EMPLOYEE else "eNPS", "interval": _("95% interval"),
+            "titles": {"nps": "NPS" if table.kind != SurveyKind.EMPLOYEE else "eNPS", "interval": _("interval (95%)"),
                        "month": _("month"), "points": _("points")}}
 
 
@@ -234,7 +234,7 @@ def export(request: HttpRequest, what: str) -> HttpResponse:
     scope = access.require(request.user, Capability.EXPORT)
     as_of = _as_of(request)
     hidden = _("fewer than 5 answers")
-    score_header = [_("Group"), _("Month"), _("Answers"), "NPS", _("95% low"), _("95% high"), _("Satisfaction")]
+    score_header = [_("Group"), _("Month"), _("Answers"), "NPS", _("low (95%)"), _("high (95%)"), _("Satisfaction")]
     if what in ("nps", "enps", "enps-departments"):
         needed = Capability.VIEW_FEEDBACK if what == "nps" else Capability.VIEW_STAFF_FEEDBACK
         access.require(request.user, needed)

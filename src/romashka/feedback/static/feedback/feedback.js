@@ -19,8 +19,8 @@
     chart.setOption({
       color: ["#2e7d32", "#90a4ae", "#90a4ae"],
       tooltip: { trigger: "axis" },
-      legend: { data: [d.titles.nps, d.titles.interval], top: 0 },
-      grid: { left: 60, right: 30, top: 40, bottom: 50 },
+      legend: { data: [d.titles.nps, d.titles.interval], top: 0, right: 10 },
+      grid: { left: 60, right: 30, top: 50, bottom: 50 },
       xAxis: { type: "category", data: d.months, name: d.titles.month, nameLocation: "middle", nameGap: 30 },
       yAxis: { type: "value", min: -100, max: 100, name: d.titles.points },
       series: [
@@ -37,6 +37,10 @@
   if (s && s.raters.length) {
     var heat = make("service-chart", s.locale);
     if (heat) {
+      var shown = s.cells.map(function (c) { return c[2]; }).filter(function (v) { return v !== null; });
+      var low = shown.length ? Math.floor(Math.min.apply(null, shown) * 10) / 10 : 1;
+      var high = shown.length ? Math.ceil(Math.max.apply(null, shown) * 10) / 10 : 5;
+      if (high - low < 0.2) { low = Math.max(1, low - 0.1); high = Math.min(5, high + 0.1); }
       heat.setOption({
         tooltip: { formatter: function (p) {
           var v = p.data[2] === null ? s.titles.hidden : p.data[2].toFixed(2);
@@ -45,7 +49,8 @@
         grid: { left: 160, right: 30, top: 20, bottom: 110 },
         xAxis: { type: "category", data: s.providers, name: s.titles.providers, nameLocation: "middle", nameGap: 90, axisLabel: { rotate: 30 } },
         yAxis: { type: "category", data: s.raters, name: s.titles.raters },
-        visualMap: { min: 1, max: 5, calculable: true, orient: "horizontal", left: "center", bottom: 0, text: ["5", "1"],
+        visualMap: { min: low, max: high, calculable: true, orient: "horizontal", left: "center", bottom: 0,
+                     text: [String(high), String(low)],
                      inRange: { color: ["#e53935", "#ffb300", "#2e7d32"] }, itemHeight: 120 },
         series: [{ type: "heatmap", data: s.cells.filter(function (c) { return c[2] !== null; }),
                    label: { show: true, formatter: function (p) { return p.data[2].toFixed(1); } } }]
@@ -60,8 +65,8 @@
       scatter.setOption({
         color: ["#2e7d32", "#c62828"],
         tooltip: { formatter: function (p) { return p.seriesIndex === 0 ? p.data[2] + " · " + p.data[3] + "<br>" + l.titles.x + ": " + p.data[0] + "<br>" + l.titles.y + ": " + p.data[1] : l.titles.line; } },
-        legend: { data: [l.titles.points, l.titles.line], top: 0 },
-        grid: { left: 70, right: 30, top: 40, bottom: 50 },
+        legend: { data: [l.titles.points, l.titles.line], top: 0, right: 10 },
+        grid: { left: 70, right: 30, top: 60, bottom: 50 },
         xAxis: { type: "value", scale: true, name: l.titles.x, nameLocation: "middle", nameGap: 30 },
         yAxis: { type: "value", scale: true, name: l.titles.y },
         series: [
