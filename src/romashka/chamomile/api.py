@@ -13,7 +13,6 @@ from ninja.pagination import paginate
 from romashka.api_common import ONE_ERRORS, READ_ERRORS, WRITE_ERRORS, Page
 from romashka.chamomile import selectors
 from romashka.chamomile.figures import FIGURES, Petal, petals_visible
-from romashka.chamomile.models import CommunityInitiative
 from romashka.chamomile.services import petal_targets_set
 from romashka.core.access import Capability, require
 from romashka.core.choices import PartyKind
@@ -240,11 +239,19 @@ class InitiativeOut(Schema):
     reach: int
     cost: Decimal
     link: str
+    description: str
     partners: list[str]
+    photo_url: str | None = Field(description="The photo (signed-in users of roles that see the community).")
 
     @staticmethod
     def resolve_partners(initiative) -> list[str]:
         return [p.name for p in initiative.partners.all()]
+
+    @staticmethod
+    def resolve_photo_url(initiative) -> str | None:
+        from django.urls import reverse
+
+        return reverse("chamomile_initiative_photo", args=[initiative.pk]) if initiative.photo else None
 
 
 @router.get("/community/initiatives", response={200: list[InitiativeOut], **READ_ERRORS},
@@ -252,10 +259,7 @@ class InitiativeOut(Schema):
 @paginate(Page)
 def initiatives_list(request):
     scope = require(request.user, Capability.VIEW_DASHBOARD)
-    initiatives = CommunityInitiative.objects.filter(organisation_id=scope.organisation_id)
-    if not scope.sees_all_locations:
-        initiatives = initiatives.filter(location_id__in=scope.location_ids)
-    return initiatives.prefetch_related("partners").order_by("-held_on", "pk")
+    return selectors.initiatives_visible(scope).prefetch_related("partners")
 
 
 class CommunityYearOut(Schema):

@@ -141,6 +141,12 @@ def petals_visible(scope: Scope) -> list[Petal]:
     return petals
 
 
+def can_manage_initiatives(scope: Scope) -> bool:
+    """Community work is the network's outreach: the roles that see every partner and run the touches (the
+    owner and the CRM manager) record, edit and delete initiatives."""
+    return scope.sees_all_locations and scope.can(Capability.VIEW_PARTNERS) and scope.can(Capability.MANAGE_TOUCHES)
+
+
 def is_partner_scope(scope: Scope) -> bool:
     from romashka.core.choices import Role
 

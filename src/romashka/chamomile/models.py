@@ -80,6 +80,8 @@ class CommunityInitiative(models.Model):
     partners = models.ManyToManyField(Party, verbose_name=_("partners"), blank=True, related_name="initiatives")
     link = models.URLField(_("link"), blank=True)
     description = models.TextField(_("description"), blank=True)
+    # JPEG, PNG or WebP up to 5 MB (chamomile.forms checks the bytes); served only through the chamomile's view.
+    photo = models.FileField(_("photo"), upload_to="initiatives/%Y/", blank=True)
 
     class Meta:
         verbose_name = _("community initiative")

@@ -437,8 +437,9 @@ def investors_irr(ctx: FigureContext) -> Decimal | None:
 
 # ─── community ────────────────────────────────────────────────────────────────────────────────────────
 
-def _initiatives(scope: Scope):
-    initiatives = CommunityInitiative.objects.filter(organisation_id=scope.organisation_id)
+def initiatives_visible(scope: Scope):
+    """The organisation's initiatives, newest first; a scope of some locations sees those held at them."""
+    initiatives = CommunityInitiative.objects.filter(organisation_id=scope.organisation_id).order_by("-held_on", "-pk")
     if scope.sees_all_locations:
         return initiatives
     return initiatives.filter(location_id__in=scope.location_ids)
@@ -446,7 +447,7 @@ def _initiatives(scope: Scope):
 
 def _community_year(ctx: FigureContext) -> dict:
     start, end = year_window(ctx.as_of)
-    return ctx.once("community_year", lambda: _initiatives(ctx.scope).filter(
+    return ctx.once("community_year", lambda: initiatives_visible(ctx.scope).filter(
         held_on__gte=start, held_on__lte=end).aggregate(held=Count("pk"), reach=Sum("reach"), cost=Sum("cost")))
 
 
@@ -470,12 +471,16 @@ class CommunityYear:
     cost: Decimal
     by_kind: dict[str, int]
 
+    @property
+    def cost_per_person(self) -> Decimal | None:
+        return (self.cost / self.reach).quantize(CENT) if self.reach else None
+
 
 def community_yearly(*, scope: Scope) -> list[CommunityYear]:
     """Initiatives by year, newest first: how many, reach, cost, and how many of each kind (one query)."""
     from django.db.models.functions import ExtractYear
 
-    rows = (_initiatives(scope).annotate(year=ExtractYear("held_on")).order_by()
+    rows = (initiatives_visible(scope).annotate(year=ExtractYear("held_on")).order_by()
             .values("year", "kind").annotate(held=Count("pk"), reach=Sum("reach"), cost=Sum("cost")))
     years: dict[int, dict] = {}
     for row in rows:

@@ -21,12 +21,14 @@ from romashka.chamomile.figures import (
     FIGURES,
     PETAL_COLOURS,
     Petal,
+    can_manage_initiatives,
     is_partner_scope,
     petal_figures,
     petals_visible,
 )
-from romashka.chamomile.models import CommunityInitiative
-from romashka.chamomile.services import petal_targets_set
+from romashka.chamomile.forms import InitiativeForm
+from romashka.chamomile.models import CommunityInitiative, InitiativeKind
+from romashka.chamomile.services import initiative_delete, initiative_save, petal_targets_set
 from romashka.chamomile.templatetags.chamomile_tags import format_figure, health_label
 from romashka.core import access
 from romashka.core.access import Capability, Scope
@@ -142,10 +144,10 @@ def petal_page(request: HttpRequest, petal: str) -> HttpResponse:
             organisation_id=scope.organisation_id, as_of=as_of)
     elif chosen == Petal.COMMUNITY:
         context["years"] = selectors.community_yearly(scope=scope)
-        initiatives = CommunityInitiative.objects.filter(organisation_id=scope.organisation_id)
-        if not scope.sees_all_locations:
-            initiatives = initiatives.filter(location_id__in=scope.location_ids)
-        context["initiatives"] = initiatives.select_related("location").prefetch_related("partners")[:200]
+        context["kinds"] = InitiativeKind.choices
+        context["initiatives"] = (selectors.initiatives_visible(scope).select_related("location")
+                                  .prefetch_related("partners")[:200])
+        context["can_manage"] = can_manage_initiatives(scope)
     return render(request, f"chamomile/petal_{chosen.value}.html", context)
 
 
@@ -408,9 +410,7 @@ def _petal_rows(scope: Scope, petal: Petal, as_of: date) -> tuple[list[str], lis
         return ["investor_id", "investor", "first_investment", "invested", "paid_out", "roi_percent", "irr_percent"], [
             [r.investor_id or "", r.name, r.first_investment, r.invested, r.paid_out, r.roi, r.irr]
             for r in [*rows, overall]]
-    initiatives = CommunityInitiative.objects.filter(organisation_id=scope.organisation_id)
-    if not scope.sees_all_locations:
-        initiatives = initiatives.filter(location_id__in=scope.location_ids)
+    initiatives = selectors.initiatives_visible(scope)
     return ["date", "title", "kind", "location", "reach", "cost", "partners", "link"], [
         [i.held_on, i.title, i.kind, i.location.name if i.location else "", i.reach, i.cost,
          ", ".join(p.name for p in i.partners.all()), i.link]
@@ -432,3 +432,64 @@ def petal_export(request: HttpRequest, petal: str, fmt: str) -> HttpResponse:
     from romashka.web.views import _csv_response
 
     return _csv_response(f"chamomile-{chosen.value}-{today}.csv", header, rows)
+
+
+# ─── community initiatives ────────────────────────────────────────────────────────────────────────────
+
+def _initiatives_scope(request: HttpRequest) -> Scope:
+    scope = _scope(request)
+    if not can_manage_initiatives(scope):
+        raise PermissionDenied("only the owner and the CRM manager record initiatives")
+    return scope
+
+
+@login_required
+def initiative_edit(request: HttpRequest, initiative_id: int | None = None) -> HttpResponse:
+    """Adds (no id) or edits a community initiative: date, kind, reach, cost, partners, a link and a photo."""
+    scope = _initiatives_scope(request)
+    initiative = None
+    if initiative_id is not None:
+        initiative = CommunityInitiative.objects.filter(organisation_id=scope.organisation_id, pk=initiative_id).first()
+        if initiative is None:
+            raise Http404("initiative not found")
+    if request.method == "POST":
+        form = InitiativeForm(request.POST, request.FILES, instance=initiative, organisation_id=scope.organisation_id)
+        if form.is_valid():
+            saved = initiative_save(user=request.user, form=form)
+            messages.success(request, _("The initiative “%(title)s” is saved.") % {"title": saved.title})
+            return redirect(f"{reverse('chamomile_petal', args=['community'])}#initiatives")
+    else:
+        form = InitiativeForm(instance=initiative, organisation_id=scope.organisation_id,
+                              initial=None if initiative else {"held_on": timezone.localdate()})
+    return render(request, "chamomile/initiative_form.html", {"form": form, "initiative": initiative})
+
+
+@login_required
+def initiative_remove(request: HttpRequest, initiative_id: int) -> HttpResponse:
+    if request.method != "POST":
+        return redirect("chamomile_initiative", initiative_id=initiative_id)
+    _initiatives_scope(request)
+    title = CommunityInitiative.objects.filter(pk=initiative_id).values_list("title", flat=True).first()
+    initiative_delete(user=request.user, initiative_id=initiative_id)
+    messages.success(request, _("The initiative “%(title)s” is deleted.") % {"title": title})
+    return redirect(f"{reverse('chamomile_petal', args=['community'])}#initiatives")
+
+
+@login_required
+def initiative_photo(request: HttpRequest, initiative_id: int) -> HttpResponse:
+    """The photo of an initiative the user's role sees (media files are not served publicly)."""
+    from django.http import FileResponse
+
+    scope = _scope(request)
+    if Petal.COMMUNITY not in petals_visible(scope):
+        raise PermissionDenied("the role does not see the community")
+    initiative = selectors.initiatives_visible(scope).filter(pk=initiative_id).exclude(photo="").first()
+    if initiative is None:
+        raise Http404("no photo")
+    extension = initiative.photo.name.rsplit(".", 1)[-1].lower()
+    content_type = {"jpg": "image/jpeg", "png": "image/png", "webp": "image/webp"}.get(extension)
+    if content_type is None:
+        raise Http404("no photo")
+    response = FileResponse(initiative.photo.open("rb"), content_type=content_type)
+    response["X-Content-Type-Options"] = "nosniff"
+    return response
