@@ -389,16 +389,16 @@ class InterviewSummary:
 
 
 def _frequent(texts, top: int) -> list[tuple[str, int]]:
-    """Comma-separated answers counted item by item, case and outer spaces ignored; the first spelling shown."""
-    counts: Counter[str] = Counter()
-    spelling: dict[str, str] = {}
+    """Comma-separated answers counted item by item, case and outer spaces ignored; each shown in its most
+    frequent spelling (of equals, the first in alphabetical order, capitals first)."""
+    spellings: dict[str, Counter[str]] = {}
     for text in texts:
         for item in (part.strip() for part in (text or "").split(",")):
             if item:
-                key = item.casefold()
-                spelling.setdefault(key, item)
-                counts[key] += 1
-    return [(spelling[key], n) for key, n in sorted(counts.items(), key=lambda kv: (-kv[1], spelling[kv[0]]))[:top]]
+                spellings.setdefault(item.casefold(), Counter())[item] += 1
+    counted = [(min(seen.items(), key=lambda kv: (-kv[1], kv[0]))[0], sum(seen.values()))
+               for seen in spellings.values()]
+    return sorted(counted, key=lambda pair: (-pair[1], pair[0]))[:top]
 
 
 def interview_summary(*, interviews: QuerySet[Interview], segment: Segment | None = None,

@@ -118,7 +118,7 @@ def rfm_grid_expr(scores: ibis.Table) -> ibis.Table:
     return scores.group_by(["r_score", "f_score", "cell"]).aggregate(
         customers=scores.count(),
         revenue=scores.monetary.sum(),
-        mean_m_score=scores.m_score.mean(),
+        mean_m_score=scores.m_score.cast(dt.float64).mean(),
     )
 
 
