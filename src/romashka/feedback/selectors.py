@@ -339,14 +339,16 @@ def link_report(*, scope: Scope, as_of: date, x: str = "enps", y: str = "nps", m
 
 
 def surveys_visible(scope: Scope) -> QuerySet[Survey]:
-    return Survey.objects.filter(organisation_id=scope.organisation_id).annotate(answer_count=Count("answers"))
+    return (Survey.objects.filter(organisation_id=scope.organisation_id).annotate(answer_count=Count("answers"))
+            .order_by("kind", "pk"))
 
 
 def waves_visible(scope: Scope, kinds: list[str]) -> QuerySet[Wave]:
     waves = Wave.objects.filter(survey__organisation_id=scope.organisation_id, survey__kind__in=kinds)
     if scope.location_ids is not None:
         waves = waves.filter(location_id__in=scope.location_ids)
-    return waves.select_related("survey", "location", "department").annotate(answer_count=Count("answers"))
+    return (waves.select_related("survey", "location", "department").annotate(answer_count=Count("answers"))
+            .order_by("-scheduled_on", "-pk"))
 
 
 def client_answers(scope: Scope) -> QuerySet[Answer]:

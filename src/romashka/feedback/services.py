@@ -214,11 +214,21 @@ def wave_send(*, wave: Wave, base_url: str = "") -> dict[str, int]:
     return {"links": len(issued), "sent": sent, "without_address": len(issued) - len(states)}
 
 
+def public_base_url() -> str:
+    """Where the links point when no request says it (the daily run): ROMASHKA_PUBLIC_URL, else this laptop."""
+    import os
+
+    from django.conf import settings
+
+    return getattr(settings, "ROMASHKA_PUBLIC_URL", "") or os.environ.get("ROMASHKA_PUBLIC_URL",
+                                                                          "http://127.0.0.1:8000")
+
+
 def waves_send_due(*, organisation: Organisation, today: date) -> int:
     """Sends every wave scheduled up to today and not sent yet (the daily run calls it); the links issued."""
     due = Wave.objects.filter(survey__organisation=organisation, scheduled_on__lte=today, sent_at__isnull=True,
                               expires_on__gte=today).select_related("survey")
-    return sum(wave_send(wave=wave)["links"] for wave in due)
+    return sum(wave_send(wave=wave, base_url=public_base_url())["links"] for wave in due)
 
 
 # ---------------------------------------------------------------- answering

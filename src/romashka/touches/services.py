@@ -710,6 +710,9 @@ def daily_run(*, organisation: Organisation, today: date, refresh: bool = True, 
     summary.update(entries_generate(organisation=organisation, as_of=today))
     summary.update({f"messages_{state}": n for state, n in messages_send_due(organisation=organisation,
                                                                              as_of=today).items()})
+    from romashka.feedback.services import waves_send_due
+
+    summary["survey_links_sent"] = waves_send_due(organisation=organisation, today=today)
     DailyRun.objects.filter(pk=run.pk).update(finished_at=timezone.now(), summary=summary)
     summary["skipped"] = False
     return summary
