@@ -112,10 +112,10 @@ class StatusRefreshAdmin(_WrittenByRefresh, admin.ModelAdmin):
 
 @admin.register(CycleOverride)
 class CycleOverrideAdmin(admin.ModelAdmin):
-    list_display = ["__str__", "location", "category", "cycle_days", "lost_after_days", "fan_min_purchases",
-                    "overdue_factor", "organisation"]
+    list_display = ["__str__", "segment", "location", "category", "cycle_days", "lost_after_days",
+                    "fan_min_purchases", "overdue_factor", "organisation"]
     list_filter = ["organisation"]
-    list_select_related = ["location", "organisation"]
+    list_select_related = ["segment", "location", "organisation"]
 
 
 @admin.register(TargetProfile)

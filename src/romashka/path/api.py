@@ -202,6 +202,9 @@ class StatusListQuery(Schema):
     location_id: int | None = Field(None, description="The clients' home location; 404 when it is not yours.")
     won_back: bool | None = Field(None, description="true: only clients who came back after being lost.")
     overdue: bool | None = Field(None, description="true: only clients past their own rhythm (see overdue).")
+    segment_id: int | None = Field(
+        None, description="Only the clients of this saved segment (GET /api/segments); 404 when it is not yours."
+    )
 
 
 class StatusListItemOut(StatusSnapshotOut):

@@ -7,6 +7,7 @@ from django.db import connection
 
 from romashka.core.access import Capability, organisation_of, require
 from romashka.core.models import Location
+from romashka.discovery.models import Segment
 from romashka.path.cycle_services import CYCLE_MAX, CYCLE_MIN
 from romashka.path.models import CycleOverride, Purchase
 from romashka.path.refresh import data_version
@@ -62,6 +63,12 @@ def purchase_cycle_overview(*, user) -> dict:
         "suggestion": suggestion,
         "percent": round(PERCENTILE * 100),
         "by_location": [(names.get(s.key, s.key), s) for s in suggestion.by_location],
-        "overrides": list(CycleOverride.objects.filter(organisation=organisation).select_related("location")),
+        "overrides": list(
+            CycleOverride.objects.filter(organisation=organisation)
+            .select_related("location", "segment")
+            .order_by("segment__name", "location__name", "category")
+        ),
+        "override_locations": list(Location.objects.filter(organisation=organisation).order_by("name")),
+        "override_segments": list(Segment.objects.filter(organisation=organisation).order_by("name")),
         "limits": (CYCLE_MIN, CYCLE_MAX),
     }

@@ -14,7 +14,7 @@ from django.views.decorators.http import require_http_methods
 from romashka.core import access
 from romashka.core.access import Capability
 from romashka.path.cycle_selectors import purchase_cycle_overview
-from romashka.path.cycle_services import organisation_cycle_set
+from romashka.path.cycle_services import cycle_override_delete, cycle_override_save, organisation_cycle_set
 
 
 def _chart(suggestion) -> dict:
@@ -52,22 +52,41 @@ def _chart(suggestion) -> dict:
 def cycle(request: HttpRequest) -> HttpResponse:
     access.require(request.user, Capability.SET_PURCHASE_CYCLE)
     error = None
+    override_errors: dict[str, str] = {}
     value = ""
+    posted = request.POST if request.method == "POST" else {}
     if request.method == "POST":
-        value = request.POST.get("cycle_days", "")
+        action = request.POST.get("action", "cycle")
         try:
-            result = organisation_cycle_set(
-                organisation=access.organisation_of(request.user), cycle_days=value, user=request.user
-            )
+            if action == "override":
+                result = cycle_override_save(
+                    user=request.user, subject=request.POST.get("subject", ""),
+                    subject_value=request.POST.get("subject_value", ""),
+                    cycle_days=request.POST.get("override_cycle_days", ""),
+                    lost_after_days=request.POST.get("lost_after_days", ""),
+                    fan_min_purchases=request.POST.get("fan_min_purchases", ""),
+                    overdue_factor=request.POST.get("overdue_factor", ""),
+                )
+                done = _("The override is saved; statuses of %(clients)d clients were refreshed.")
+            elif action == "override_delete":
+                override = request.POST.get("override", "")
+                result = cycle_override_delete(user=request.user, override_id=int(override) if override.isdigit() else 0)
+                done = _("The override is removed; statuses of %(clients)d clients were refreshed.")
+            else:
+                value = request.POST.get("cycle_days", "")
+                result = organisation_cycle_set(
+                    organisation=access.organisation_of(request.user), cycle_days=value, user=request.user
+                )
+                done = _("The purchase cycle is now %(days)d days; statuses of %(clients)d clients were refreshed.")
         except ValidationError as exc:
-            error = " ".join(exc.message_dict.get("cycle_days", exc.messages))
+            if action == "override":
+                override_errors = {field: " ".join(errors) for field, errors in exc.message_dict.items()}
+            else:
+                error = " ".join(exc.message_dict.get("cycle_days", exc.messages))
         else:
-            messages.success(
-                request,
-                _("The purchase cycle is now %(days)d days; statuses of %(clients)d clients were refreshed.")
-                % {"days": result["cycle_days"], "clients": result["snapshots"]},
-            )
+            messages.success(request, done % {"days": result["cycle_days"], "clients": result["snapshots"]})
             return redirect("path_cycle")
     context = purchase_cycle_overview(user=request.user)
-    context.update(chart=_chart(context["suggestion"]), error=error, value=value)
-    return render(request, "path/cycle.html", context, status=400 if error else 200)
+    context.update(chart=_chart(context["suggestion"]), error=error, value=value,
+                   override_errors=override_errors, posted=posted)
+    return render(request, "path/cycle.html", context, status=400 if error or override_errors else 200)

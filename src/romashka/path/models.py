@@ -2,6 +2,7 @@
 
 from decimal import Decimal
 
+from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
@@ -154,11 +155,12 @@ class StatusRefresh(models.Model):
 
 
 class CycleOverride(models.Model):
-    """The business's own purchase cycle for one location or one product category.
+    """The business's own purchase cycle for one saved segment, one location or one product category.
 
-    Precedence, per client: the override of its home location, else the override of its most
-    frequent product category, else the organisation's default cycle. Empty fields fall back to the
-    organisation (lost after 3 cycles, fan from 3 purchase days, overdue at 1.5 × the rhythm).
+    Precedence, per client: the override of a segment it belongs to (of several, the segment first by
+    name), else the override of its home location, else that of its most frequent product category,
+    else the organisation's default cycle. Empty fields fall back to the organisation (lost after
+    3 cycles, fan from 3 purchase days, overdue at 1.5 × the rhythm).
     """
 
     organisation = models.ForeignKey(Organisation, on_delete=models.CASCADE, related_name="cycle_overrides")
@@ -171,6 +173,14 @@ class CycleOverride(models.Model):
         related_name="cycle_overrides",
     )
     category = models.CharField(_("product category"), max_length=100, blank=True)
+    segment = models.ForeignKey(
+        "discovery.Segment",
+        verbose_name=_("segment"),
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="cycle_overrides",
+    )
     cycle_days = models.PositiveIntegerField(
         _("purchase cycle, days"), validators=[MinValueValidator(1), MaxValueValidator(3650)]
     )
@@ -194,10 +204,12 @@ class CycleOverride(models.Model):
         verbose_name = _("purchase cycle override")
         verbose_name_plural = _("purchase cycle overrides")
         constraints = [
-            # Exactly one of location and category names what the override is for.
+            # Exactly one of segment, location and category names what the override is for.
             models.CheckConstraint(
-                condition=(Q(location__isnull=False) & Q(category="")) | (Q(location__isnull=True) & ~Q(category="")),
-                name="cycle_override_location_or_category",
+                condition=(Q(segment__isnull=False) & Q(location__isnull=True) & Q(category=""))
+                | (Q(segment__isnull=True) & Q(location__isnull=False) & Q(category=""))
+                | (Q(segment__isnull=True) & Q(location__isnull=True) & ~Q(category="")),
+                name="cycle_override_one_subject",
             ),
             models.UniqueConstraint(
                 fields=["organisation", "location"],
@@ -206,13 +218,26 @@ class CycleOverride(models.Model):
             ),
             models.UniqueConstraint(
                 fields=["organisation", "category"],
-                condition=Q(location__isnull=True),
+                condition=~Q(category=""),
                 name="cycle_override_category_unique",
+            ),
+            models.UniqueConstraint(
+                fields=["segment"],
+                condition=Q(segment__isnull=False),
+                name="cycle_override_segment_unique",
             ),
         ]
 
     def __str__(self) -> str:
-        return f"{self.location or self.category}: {self.cycle_days}"
+        return f"{self.segment or self.location or self.category}: {self.cycle_days}"
+
+    def clean(self) -> None:
+        super().clean()
+        subjects = sum((self.segment_id is not None, self.location_id is not None, bool(self.category)))
+        if subjects != 1:
+            raise ValidationError(_("Choose exactly one of a segment, a location or a product category."))
+        if self.segment_id is not None and self.segment.organisation_id != self.organisation_id:
+            raise ValidationError({"segment": _("The segment belongs to another organisation.")})
 
 
 class TargetProfile(models.Model):

@@ -14,6 +14,7 @@ from django.db import close_old_connections
 from django.db.models import Count, Max
 from django.dispatch import Signal
 
+from romashka.core.choices import PartyKind
 from romashka.core.models import Organisation, Party
 from romashka.path.models import Purchase, StatusRefresh
 
@@ -25,9 +26,15 @@ status_refreshed = Signal()
 
 
 def data_version(*, organisation: Organisation | int) -> str:
-    """Changes when purchases or parties are added or deleted: the key of figures cached until the data changes."""
+    """Changes when purchases or guests are added or deleted: the key of figures cached until the data changes.
+
+    Only guests count among parties, as the status refresh reads only them: a supplier or a B2B
+    committee member added later does not make the statuses stale.
+    """
     purchases = Purchase.objects.filter(organisation=organisation).aggregate(n=Count("id"), m=Max("id"))
-    parties = Party.objects.filter(organisation=organisation).aggregate(n=Count("id"), m=Max("id"))
+    parties = Party.objects.filter(organisation=organisation, roles__kind=PartyKind.GUEST).aggregate(
+        n=Count("id"), m=Max("id")
+    )
     return f"{purchases['n']}.{purchases['m']}:{parties['n']}.{parties['m']}"
 
 

@@ -15,6 +15,7 @@ from romashka.core.access import (
     clients_visible,
     purchases_visible,
     require,
+    user_can,
 )
 from romashka.core.models import Party
 from romashka.path.choices import Status
@@ -294,6 +295,27 @@ def transition_rates_by_month(
     return result
 
 
+def segment_choices(user) -> list:
+    """The saved segments a user may filter lists by: none for a role that does not see segments."""
+    from romashka.discovery.selectors import segments_visible
+
+    if not user_can(user, Capability.VIEW_DISCOVERY):
+        return []
+    return list(segments_visible(user).order_by("name"))
+
+
+def in_segment(queryset: QuerySet, *, user, segment_id: int, field: str = "pk") -> QuerySet:
+    """`queryset` narrowed to the parties of a saved segment (`field` names the party id).
+
+    Another organisation's segment is a 404 and a role without segments gets 403, as on the segment's
+    own page; membership is the segment's as defined now (purchase figures of the last refresh).
+    """
+    from romashka.discovery.selectors import access_segment, segment_parties
+
+    segment = access_segment(user, segment_id)
+    return queryset.filter(**{f"{field}__in": segment_parties(segment=segment).values("pk")})
+
+
 def status_list(
     *,
     user,
@@ -301,12 +323,16 @@ def status_list(
     location_id: int | None = None,
     won_back: bool | None = None,
     overdue: bool | None = None,
+    segment_id: int | None = None,
 ) -> QuerySet[StatusSnapshot]:
     """The user's clients at the last refresh, with a status (None: any), newest in the status first.
 
-    A location outside the user's scope is a 404; `overdue` keeps clients past (or within) their own rhythm.
+    A location outside the user's scope is a 404; `overdue` keeps clients past (or within) their own
+    rhythm; `segment_id` keeps the clients of a saved segment (see :func:`in_segment`).
     """
     snapshots = StatusSnapshot.objects.filter(party_id__in=clients_visible(user).values("pk"))
+    if segment_id is not None:
+        snapshots = in_segment(snapshots, user=user, segment_id=segment_id, field="party_id")
     if status is not None:
         snapshots = snapshots.filter(status=status)
     if location_id is not None:

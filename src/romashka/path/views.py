@@ -22,6 +22,7 @@ from romashka.core.masking import mask_external_id
 from romashka.path.choices import STATUS_COLOURS, WON_BACK_COLOUR, Status
 from romashka.path.selectors import (
     PATH_RATES,
+    segment_choices,
     status_counts_by_month,
     status_list,
     transition_matrix,
@@ -174,11 +175,13 @@ def _status_or_404(status: str) -> Status:
 
 def _list_filters(request: HttpRequest) -> dict:
     location = request.GET.get("location", "")
+    segment = request.GET.get("segment", "")
     yes_no = {"yes": True, "no": False}
     return {
         "location_id": int(location) if location.isdigit() else None,
         "won_back": yes_no.get(request.GET.get("won_back", "")),
         "overdue": yes_no.get(request.GET.get("overdue", "")),
+        "segment_id": int(segment) if segment.isdigit() else None,
     }
 
 
@@ -200,6 +203,7 @@ def status_clients(request: HttpRequest, status: str) -> HttpResponse:
         "locations": access.locations_visible(request.user).order_by("name"),
         "location": request.GET.get("location", ""), "won_back": request.GET.get("won_back", ""),
         "overdue": request.GET.get("overdue", ""),
+        "segments": segment_choices(request.user), "segment": request.GET.get("segment", ""),
         "querystring": _querystring(request), "can_export": scope.can(Capability.EXPORT),
     })
 

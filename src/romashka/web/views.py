@@ -35,7 +35,7 @@ from romashka.core.services import (
     login_locked_until,
 )
 from romashka.path import reports
-from romashka.path.selectors import client_status_history
+from romashka.path.selectors import client_status_history, in_segment, segment_choices
 from romashka.planning.models import ClvPrediction
 from romashka.web import exports
 
@@ -125,6 +125,9 @@ def _client_rows(request: HttpRequest):
     clv_from = _number(request, "clv_from", 0.0, 1e14)
     if clv_from is not None:
         clients = clients.filter(clv_prediction__clv__gte=clv_from)
+    segment = request.GET.get("segment", "")
+    if segment.isdigit():
+        clients = in_segment(clients, user=request.user, segment_id=int(segment))
     return clients
 
 
@@ -143,6 +146,7 @@ def clients(request: HttpRequest) -> HttpResponse:
         "page": page, "rows": rows, "locations": access.locations_visible(request.user),
         "q": request.GET.get("q", ""), "location": request.GET.get("location", ""),
         "alive_below": request.GET.get("alive_below", ""), "clv_from": request.GET.get("clv_from", ""),
+        "segments": segment_choices(request.user), "segment": request.GET.get("segment", ""),
         "can_export": scope.can(Capability.EXPORT), "querystring": _querystring(request),
         "show_contacts": scope.can(Capability.VIEW_CONTACTS),
     })
