@@ -88,23 +88,30 @@ def _flower(petals: list[selectors.PetalHealth], organisation_name: str) -> dict
     return {"petals": drawn, "centre": organisation_name}
 
 
+def flower_context(request: HttpRequest, scope: Scope, month: date, today: date) -> dict:
+    """The flower, the petals behind and what the role may do: the chamomile page's and the start page's."""
+    petals = selectors.chamomile(scope=scope, month=month, today=today)
+    if is_partner_scope(scope):
+        centre = Party.objects.filter(membership__user=request.user).values_list("name", flat=True).first()
+    else:
+        centre = access.organisation_of(request.user).name
+    return {
+        "petals": petals, "flower": _flower(petals, centre or ""), "month": month,
+        "as_of": selectors.period_as_of(month, today),
+        "behind": [p for p in petals if p.health == selectors.BEHIND],
+        "is_partner": is_partner_scope(scope), "can_set_targets": scope.can(Capability.MANAGE_SETTINGS),
+        "can_export": scope.can(Capability.EXPORT),
+    }
+
+
 @login_required
 def overview(request: HttpRequest) -> HttpResponse:
     scope = _scope(request)
     today = timezone.localdate()
     month = _month(request, today)
-    petals = selectors.chamomile(scope=scope, month=month, today=today)
-    organisation = access.organisation_of(request.user)
-    partner_name = None
-    if is_partner_scope(scope):
-        partner_name = Party.objects.filter(membership__user=request.user).values_list("name", flat=True).first()
     return render(request, "chamomile/overview.html", {
-        "petals": petals, "flower": _flower(petals, partner_name or organisation.name), "month": month,
-        "as_of": selectors.period_as_of(month, today),
+        **flower_context(request, scope, month, today),
         "previous_month": selectors.months_before(month, 1), "next_month": selectors.months_before(month, -1),
-        "behind": [p for p in petals if p.health == selectors.BEHIND],
-        "is_partner": is_partner_scope(scope), "can_set_targets": scope.can(Capability.MANAGE_SETTINGS),
-        "can_export": scope.can(Capability.EXPORT),
     })
 
 

@@ -56,8 +56,12 @@ DEMO_USERS = [
     ("staff", Role.EMPLOYEE, "Анна", "Соколова"),
     ("hr", Role.HR, "Елена", "Кадырова"),
     ("partner", Role.FRANCHISE_PARTNER, "Сергей", "Блинов"),
+    ("partner2", Role.FRANCHISE_PARTNER, "Анна", "Смирнова"),
+    ("partner3", Role.FRANCHISE_PARTNER, "Павел", "Уральцев"),
     ("analyst", Role.ANALYST, "Денис", "Цифров"),
 ]
+# Each franchise partner's login: the index of its partner in PARTNERS.
+DEMO_PARTNER_LOGINS = {"partner": 0, "partner2": 1, "partner3": 2}
 
 # (code, name, city, address, partner index or None, opened months before the end)
 LOCATIONS = [
@@ -716,13 +720,12 @@ def _suppliers_investors_community(org, rng, until: date, locations: list[Locati
 def _users(org, locations: list[Location], partners: list[Party], employees: list[Employee]) -> None:
     """One demo user per role; the manager and the employee are staff of the first own location."""
     first_own = next(loc for loc in locations if loc.ownership == Ownership.OWN)
-    partner_user_partner = partners[0]
     for username, role, first, last in DEMO_USERS:
         location = first_own if role in (Role.LOCATION_MANAGER, Role.EMPLOYEE) else None
         user = user_create(
             organisation=org, username=username, password=DEMO_PASSWORD, role=role,
             first_name=first, last_name=last, email=f"{username}@romashka.example",
-            location=location, partner=partner_user_partner if role == Role.FRANCHISE_PARTNER else None,
+            location=location, partner=partners[DEMO_PARTNER_LOGINS[username]] if role == Role.FRANCHISE_PARTNER else None,
         )
         if role in (Role.LOCATION_MANAGER, Role.EMPLOYEE):
             position = "Управляющий" if role == Role.LOCATION_MANAGER else "Официант"

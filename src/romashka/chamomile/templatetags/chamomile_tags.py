@@ -48,3 +48,26 @@ def health_label(health: str) -> str:
     return {
         "ahead": _("on target"), "behind": _("behind target"), "no_target": _("no target"), "no_data": _("no data yet"),
     }.get(health, health)
+
+
+# The roles whose start page opens on the chamomile (SCREENS.md, "Start page per role").
+START_PAGE_ROLES = ("owner", "franchise_partner")
+
+
+@register.inclusion_tag("chamomile/_start.html", takes_context=True)
+def chamomile_start(context) -> dict:
+    """The chamomile at the top of the owner's and each franchise partner's start page: the flower of this month
+    and the petals behind, each petal a link to its page; nothing for the other roles."""
+    from django.utils import timezone
+
+    from romashka.chamomile.views import flower_context
+    from romashka.core.access import scope_for
+
+    request = context.get("request")
+    if request is None or not request.user.is_authenticated:
+        return {"show": False}
+    scope = scope_for(request.user)
+    if scope.role not in START_PAGE_ROLES:
+        return {"show": False}
+    today = timezone.localdate()
+    return {"show": True, **flower_context(request, scope, today.replace(day=1), today)}
