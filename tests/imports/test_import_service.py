@@ -99,9 +99,9 @@ def test_a_failure_while_writing_leaves_the_database_as_before(tmp_path, organis
     from romashka.imports import services
 
     def killed(*args, **kwargs):
-        raise KeyboardInterrupt  # as if the process were stopped after the clients went in
+        raise KeyboardInterrupt  # as if the process were stopped after the clients and purchases went in
 
-    monkeypatch.setattr(services, "_ensure_roles", killed)
+    monkeypatch.setattr(services.PurchasesWriter, "_guest_roles", killed)
     with pytest.raises(KeyboardInterrupt):
         file_import(organisation=organisation, path=path)
     assert (Purchase.objects.count(), Party.objects.count()) == (purchases, parties)

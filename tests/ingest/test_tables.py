@@ -206,3 +206,73 @@ def test_an_explicit_mapping_still_finds_the_header_below_a_title(tmp_path):
         assert accepted(parsed, "customer_id", "amount") == [("0042", Decimal("100.00"))]
     with pytest.raises(IngestError, match="there is no column «Гость» for customer_id"):
         read_table(path, kind="purchases", mapping={"customer_id": "Гость"})
+
+
+# Rows are numbered by the file's physical line where the record starts (the line an editor shows),
+# also after quoted values that span lines; in a spreadsheet by the sheet's row.
+MULTILINE = (
+    "Номер карты;Дата чека;Сумма;Категория\r\n"  # line 1
+    '001;01.11.2026;10;"блины\r\nсо сметаной"\r\n'  # lines 2-3
+    "\r\n"  # 4: blank
+    "002;xx.11.2026;20;чай\r\n"  # 5
+    "003;01.11.2026;30;too;many\r\n"  # 6
+    "   \r\n"  # 7: only spaces
+    '004;01.11.2026;40;"кофе\r\n\r\n""лавандовый"""\r\n'  # 8-10, an empty line and quotes inside
+    "005;01.11.2026;bad;чай\r\n"  # 11
+)
+
+
+def test_row_numbers_are_physical_lines_after_values_spanning_lines(tmp_path):
+    path = tmp_path / "multiline.csv"
+    path.write_bytes(MULTILINE.encode("utf-8"))
+    with read_table(path, kind="purchases") as parsed:
+        assert accepted(parsed, "row_number", "customer_id", "category") == [
+            (2, "001", "блины\r\nсо сметаной"), (8, "004", 'кофе\r\n\r\n"лавандовый"')]
+        assert [(r["row"], r["reason"]) for r in parsed.rejected_rows()] == [
+            (5, "bad_date"), (6, "wrong_column_count"), (11, "bad_amount")]
+
+
+def test_xlsx_row_numbers_are_sheet_rows_with_multiline_cells(tmp_path):
+    workbook = openpyxl.Workbook()
+    sheet = workbook.active
+    sheet.append(["Номер карты", "Дата чека", "Сумма", "Категория"])
+    sheet.append(["001", "01.11.2026", 10, "блины\nсо сметаной"])
+    sheet.append(["002", "xx.11.2026", 20, "чай"])
+    sheet.append(["003", "01.11.2026", 30, "кофе\n\nлавандовый"])
+    sheet.append(["004", "01.11.2026", "bad", "чай"])
+    path = tmp_path / "multiline.xlsx"
+    workbook.save(path)
+    with read_table(path, kind="purchases") as parsed:
+        assert accepted(parsed, "row_number", "customer_id") == [(2, "001"), (4, "003")]
+        assert [(r["row"], r["reason"]) for r in parsed.rejected_rows()] == [(3, "bad_date"), (5, "bad_amount")]
+
+
+def test_preview_reads_only_the_head_of_the_file(tmp_path):
+    from romashka.ingest.tables import preview
+
+    lines = ["Номер карты;Дата чека;Сумма"] + [f"{n:06d};01.11.2026;{n},50" for n in range(5000)]
+    lines.insert(3000, "999999;not a date;1")  # far below the head: the preview does not see it
+    path = tmp_path / "big.csv"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    shown = preview(path, rows=5, head_rows=100)
+    assert shown["kind"] == "purchases" and shown["mapping"] == {
+        "customer_id": "Номер карты", "occurred_at": "Дата чека", "amount": "Сумма"}
+    assert shown["rows"][0] == ["000000", "01.11.2026", "0,50"] and len(shown["rows"]) == 5
+    assert shown["head_only"] and 100 <= shown["summary"]["rows"] < 200
+    assert shown["summary"]["rejected"] == 0
+    small = tmp_path / "small.csv"
+    small.write_text("\n".join(lines[:11]) + "\n", encoding="utf-8")
+    assert preview(small, head_rows=100)["summary"]["rows"] == 10
+
+
+def test_preview_head_keeps_a_quoted_value_spanning_the_cut_whole(tmp_path):
+    from romashka.ingest.tables import preview
+
+    rows = ["Номер карты;Дата чека;Сумма;Категория"] + [f"{n:03d};01.11.2026;{n};x" for n in range(40)]
+    rows.append('777;01.11.2026;7;"' + "\n" * 50 + '"')  # spans the line where the head would end
+    rows += [f"{n:03d};01.11.2026;1;y" for n in range(100, 120)]
+    path = tmp_path / "cut.csv"
+    path.write_text("\n".join(rows) + "\n", encoding="utf-8")
+    shown = preview(path, head_rows=12)  # 12 + 30 lines of header search: the cut falls inside the value
+    assert shown["summary"]["rejected"] == 0
+    assert shown["summary"]["rows"] == 41

@@ -18,6 +18,7 @@ from __future__ import annotations
 import os
 import tempfile
 from collections.abc import Callable
+from contextlib import nullcontext
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -38,6 +39,11 @@ from romashka.path.models import ImportBatch, Purchase
 Progress = Callable[[str, int, int], None]
 DEFAULT_SOURCE = "import"
 FETCH_ROWS = 50_000
+# From this many rows, a table that would more than double is loaded with its indexes and foreign keys
+# dropped and rebuilt once (see core.bulk.secondary_indexes_deferred): a first load of a history.
+BULK_REBUILD_MIN_ROWS = 100_000
+PARTY_FIELDS = ["organisation", "form", "name", "external_id", "home_location", "birthday", "gender", "city",
+                "acquisition_channel", "notes", "created_at"]
 
 
 def _no_progress(_stage: str, _done: int, _total: int) -> None:
@@ -114,6 +120,7 @@ def file_import(
                                       header=(_("row"), _("column"), _("value"), _("reason"), _("reason code")))
         if dry_run:
             return summary
+        writer.prepare()
         with transaction.atomic():
             written = writer.write()
         summary.update(written)
@@ -167,14 +174,31 @@ def _copy_into(parsed: ParsedFile, table: str, columns: list[str], select_sql: s
             return
         # A larger page cache keeps the pages being written in memory while millions of rows go in.
         cursor.execute("PRAGMA cache_size = -262144")
-        placeholders = ", ".join(["%s"] * len(columns))
-        sql = f"INSERT INTO {table} ({quoted}) VALUES ({placeholders})"  # noqa: S608 - names from model metadata
-        result = parsed.connection.execute(select_sql)
-        done = 0
-        while batch := result.fetchmany(FETCH_ROWS):
-            cursor.executemany(sql, batch)
-            done += len(batch)
+    _sqlite_insert(connection.connection, table, columns, parsed.connection, select_sql, rows=rows,
+                   progress=progress, stage=stage)
+
+
+def _sqlite_insert(target, table: str, columns: list[str], source, select_sql: str, *, rows: int,
+                   progress: Progress, stage: str) -> None:
+    """The rows of the DuckDB ``select_sql`` into a SQLite table through the raw sqlite3 connection.
+
+    Arrow batches become Python tuples column-wise (``to_pylist``, far cheaper than DuckDB's row
+    fetches) and go to one prepared statement by ``executemany``; the values are text and integers
+    already (the selects cast them), so nothing is adapted row by row.
+    """
+    quoted = ", ".join('"' + c.replace('"', '""') + '"' for c in columns)
+    placeholders = ", ".join(["?"] * len(columns))
+    sql = f"INSERT INTO {table} ({quoted}) VALUES ({placeholders})"  # noqa: S608 - names from model metadata
+    reader = source.sql(select_sql).to_arrow_reader(FETCH_ROWS)
+    done = 0
+    cursor = target.cursor()
+    try:
+        for batch in reader:
+            cursor.executemany(sql, zip(*(column.to_pylist() for column in batch.columns), strict=True))
+            done += batch.num_rows
             progress(stage, done, rows)
+    finally:
+        cursor.close()
 
 
 def _insert_new(parsed: ParsedFile, model, fields: list[str], select_sql: str, *, rows: int, progress: Progress,
@@ -322,6 +346,9 @@ class _Writer:
         """Checks against the database and the whole file; moves failing rows to the rejected ones."""
         _reject_unknown_locations(self.parsed, self.organisation)
 
+    def prepare(self) -> None:
+        """What can be computed before the write transaction (so that it is short)."""
+
     def write(self) -> dict:
         raise NotImplementedError
 
@@ -354,10 +381,8 @@ class _Writer:
         if count:
             before = Party.objects.aggregate(top=Max("pk"))["top"] or 0
             _copy_into(
-                self.parsed, _quoted_table(Party),
-                _columns(Party, ["organisation", "form", "name", "external_id", "home_location", "birthday",
-                                 "gender", "city", "acquisition_channel", "notes", "created_at"]),
-                select, rows=count, progress=self.progress, stage="clients",
+                self.parsed, _quoted_table(Party), _columns(Party, PARTY_FIELDS), select, rows=count,
+                progress=self.progress, stage="clients",
             )
             new_ids, new_party_ids = _parties_by_external_id(org, after_pk=before)
             import pyarrow as pa
@@ -370,23 +395,49 @@ class _Writer:
 
 
 class PurchasesWriter(_Writer):
-    def write(self) -> dict:
+    """Purchases: everything is computed in DuckDB before the write transaction (:meth:`prepare`).
+
+    The file's customers get an ordinal each (``customers``); the purchases carry it instead of the
+    client's id, which new clients only have once inserted. PostgreSQL: in the transaction, new
+    clients by COPY, their ids read back, the purchases by COPY with the ids joined in DuckDB.
+    SQLite holds one write lock for the whole database, so the rows are first staged into TEMP
+    tables (the connection's own temporary database: no lock on the main one) and the transaction
+    is three ``INSERT … SELECT`` statements inside SQLite, without a row passing through Python.
+    """
+
+    FIELDS = ["organisation", "party", "location", "occurred_at", "purchased_on", "amount", "source", "receipt_ref",
+              "category", "batch"]
+
+    def prepare(self) -> None:
         parsed, org = self.parsed, self.organisation
-        accepted = parsed.summary()["accepted"]
         has = parsed.mapping.__contains__
-        # Where a client buys most is its home location (a location manager sees its own clients).
-        extra, joins = {}, ""
-        if has("location"):
-            self.sql(
-                "CREATE TEMP TABLE customer_home AS SELECT customer_id, mode(l.location_id) AS location_id "
-                "FROM accepted JOIN location_ids l ON l.written = accepted.location GROUP BY customer_id"
-            )
-            extra["home_location"] = "h.location_id"
-            joins = "LEFT JOIN customer_home h ON h.customer_id = accepted.customer_id"
-        name = "coalesce(customer_name, accepted.customer_id)" if has("customer_name") else "accepted.customer_id"
-        clients_added = self.new_guests("customer_id", name, extra=extra, joins=joins)
-        self.progress("purchases", 0, accepted)
-        batch = self.batch()
+        external_ids, party_ids = _parties_by_external_id(org)
+        _put(parsed, "party_ids", {"external_id": external_ids, "party_id": party_ids},
+             {"external_id": "text", "party_id": "int"})
+        # The first row's name (when the file names clients) and where the client buys most: its home
+        # location (a location manager sees its own clients).
+        name = "arg_min(customer_name, row_number)" if has("customer_name") else "NULL"
+        home = ("mode(l.location_id)" if has("location") else "NULL")
+        joins = LOCATION_JOIN if has("location") else ""
+        self.sql(
+            f"CREATE TEMP TABLE customers AS SELECT row_number() OVER (ORDER BY external_id) AS ordinal, * FROM ("  # noqa: S608
+            f"SELECT customer_id AS external_id, {name} AS client_name, {home} AS home_location FROM accepted {joins} "
+            "GROUP BY customer_id)"
+        )
+        self.sql(
+            "CREATE TEMP TABLE new_clients AS SELECT ordinal, left(coalesce(client_name, external_id), 300) AS name, "
+            "external_id, home_location FROM customers "
+            "WHERE external_id NOT IN (SELECT external_id FROM party_ids) ORDER BY ordinal"
+        )
+        self.new_count = self.sql("SELECT count(*) FROM new_clients").fetchall()[0][0]
+        self.sql(f"CREATE TEMP VIEW purchase_rows AS {self._rows_sql()}")
+        if connection.vendor == "sqlite":
+            self._stage_sqlite()
+
+    def _rows_sql(self) -> str:
+        """The purchases as the database stores them, with the customer's ordinal for the client."""
+        has = self.parsed.mapping.__contains__
+        accepted = self.parsed.summary()["accepted"]
         # The key that makes a re-import add nothing (see the module's docstring).
         values_key = (
             "md5(concat_ws('|', customer_id, strftime(occurred_at, '%Y-%m-%dT%H:%M:%S.%f'), CAST(amount AS VARCHAR), "
@@ -416,28 +467,161 @@ class PurchasesWriter(_Writer):
         location = "l.location_id" if has("location") else "NULL"
         location_join = LOCATION_JOIN if has("location") else ""
         category = "coalesce(category, '')" if has("category") else "''"
-        zone = org.time_zone
         numbered = f"(SELECT *, {', '.join(numbers)} FROM accepted) accepted" if numbers else "accepted"  # noqa: S608
-        select = (
-            f"SELECT {org.pk}, p.party_id, {location}, {_utc_text_sql('occurred_at', zone)}, "  # noqa: S608
-            f"strftime(occurred_at, '%Y-%m-%d'), CAST(amount AS VARCHAR), {v.sql_text(self.source)}, {receipt}, "
-            f"{category}, {batch.pk} FROM {numbered} JOIN party_ids p ON p.external_id = accepted.customer_id {location_join}"
+        return (
+            f"SELECT c.ordinal, {location} AS location_id, "  # noqa: S608
+            f"{_utc_text_sql('occurred_at', self.organisation.time_zone)} AS occurred_at, "
+            f"strftime(occurred_at, '%Y-%m-%d') AS purchased_on, CAST(amount AS VARCHAR) AS amount, "
+            f"{receipt} AS receipt_ref, {category} AS category "
+            f"FROM {numbered} JOIN customers c ON c.external_id = accepted.customer_id {location_join}"
         )
+
+    def _stage_sqlite(self) -> None:
+        accepted = self.parsed.summary()["accepted"]
+        connection.ensure_connection()
+        raw = connection.connection
+        staged = {
+            "import_new_clients": ("SELECT ordinal, name, external_id, home_location FROM new_clients",
+                                   ["ordinal", "name", "external_id", "home_location"]),
+            "import_customers": ("SELECT ordinal, external_id FROM customers ORDER BY ordinal",
+                                 ["ordinal", "external_id"]),
+            # In the order of the receipt constraint's index, which SQLite keeps while the rows go in.
+            "import_purchases": ("SELECT * FROM purchase_rows ORDER BY receipt_ref",
+                                 ["ordinal", "location_id", "occurred_at", "purchased_on", "amount", "receipt_ref",
+                                  "category"]),
+        }
+        raw.execute("PRAGMA temp.cache_size = -262144")
+        # One transaction of the temporary database (autocommit would commit every row); it takes no
+        # lock on the main database, which is neither read nor written here.
+        own = not raw.in_transaction
+        if own:
+            raw.execute("BEGIN")
+        try:
+            for name, (select, columns) in staged.items():
+                raw.execute(f"DROP TABLE IF EXISTS temp.{name}")
+                key = "ordinal INTEGER" if name == "import_purchases" else "ordinal INTEGER PRIMARY KEY"
+                raw.execute(f"CREATE TEMP TABLE {name} ({key}, {', '.join(columns[1:])})")
+                shown = name == "import_purchases"
+                _sqlite_insert(raw, f"temp.{name}", columns, self.parsed.connection, select,
+                               rows=accepted if shown else 0, progress=self.progress if shown else _no_progress,
+                               stage="staging")
+        except BaseException:
+            if own:
+                raw.execute("ROLLBACK")
+            raise
+        if own:
+            raw.execute("COMMIT")
+
+    def write(self) -> dict:
+        parsed, org = self.parsed, self.organisation
+        accepted = parsed.summary()["accepted"]
+        self.progress("clients", 0, self.new_count)
+        big = accepted >= BULK_REBUILD_MIN_ROWS
+        party_rebuild = big and self.new_count > Party.objects.count()
+        with secondary_indexes_deferred(Party) if party_rebuild else nullcontext():
+            clients_added = self._sqlite_clients() if connection.vendor == "sqlite" else self._copy_clients()
+        if connection.vendor == "sqlite":
+            self._sqlite_party_map()  # with the clients' unique index back in place
+        self.progress("purchases", 0, accepted)
+        batch = self.batch()
         table_is_empty = not Purchase.objects.exists()
-        added = _insert_new(
-            parsed, Purchase,
-            ["organisation", "party", "location", "occurred_at", "purchased_on", "amount", "source", "receipt_ref",
-             "category", "batch"],
-            select, rows=accepted, progress=self.progress, stage="purchases", table_is_empty=table_is_empty,
-        )
-        roles = _ensure_roles("SELECT party_id FROM party_ids WHERE external_id IN (SELECT customer_id FROM accepted)",
-                              parsed, PartyKind.GUEST.value, org)
+        fields = self.FIELDS
+        if connection.vendor == "sqlite":
+            added = self._sqlite_purchases(batch, table_is_empty=table_is_empty)
+        else:
+            select = (
+                f"SELECT {org.pk}, p.party_id, r.location_id, r.occurred_at, r.purchased_on, r.amount, "  # noqa: S608
+                f"{v.sql_text(self.source)}, r.receipt_ref, r.category, {batch.pk} FROM purchase_rows r "
+                "JOIN customer_parties p ON p.ordinal = r.ordinal"
+                # Into a table with rows, each is looked up in the receipt constraint's index: in its order.
+                + ("" if table_is_empty else " ORDER BY r.receipt_ref")
+            )
+            added = _insert_new(parsed, Purchase, fields, select, rows=accepted, progress=self.progress,
+                                stage="purchases", table_is_empty=table_is_empty)
+        roles = self._guest_roles(rebuild=big and party_rebuild)
         ImportBatch.objects.filter(pk=batch.pk).update(rows_accepted=accepted)
         if table_is_empty and connection.vendor == "postgresql":
             with connection.cursor() as cursor:  # fresh statistics for the planner after a first load
                 cursor.execute(f"ANALYZE {_quoted_table(Purchase)}")
         return {"added": added, "already_there": accepted - added, "clients_added": clients_added,
                 "batch": batch.pk, "changed": bool(added or clients_added or roles)}
+
+    def _party_columns(self) -> str:
+        return ", ".join(connection.ops.quote_name(c) for c in _columns(Party, PARTY_FIELDS))
+
+    def _copy_clients(self) -> int:
+        """PostgreSQL: the new clients by COPY, then every customer's party id (``customer_parties``) in DuckDB."""
+        org = self.organisation
+        if self.new_count:
+            before = Party.objects.aggregate(top=Max("pk"))["top"] or 0
+            select = (
+                f"SELECT {org.pk}, {v.sql_text(PartyForm.PERSON.value)}, name, external_id, home_location, NULL, '', '', "  # noqa: S608
+                f"'', '', {v.sql_text(_now_text())} FROM new_clients"
+            )
+            _copy_into(self.parsed, _quoted_table(Party), _columns(Party, PARTY_FIELDS), select, rows=self.new_count,
+                       progress=self.progress, stage="clients")
+            new_ids, new_party_ids = _parties_by_external_id(org, after_pk=before)
+            _put(self.parsed, "new_party_ids", {"external_id": new_ids, "party_id": new_party_ids},
+                 {"external_id": "text", "party_id": "int"})
+            self.sql("INSERT INTO party_ids SELECT * FROM new_party_ids")
+        self.sql(
+            "CREATE OR REPLACE TEMP TABLE customer_parties AS SELECT c.ordinal, p.party_id FROM customers c "
+            "JOIN party_ids p ON p.external_id = c.external_id"
+        )
+        return self.new_count
+
+    def _sqlite_clients(self) -> int:
+        org = self.organisation
+        columns = self._party_columns()
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"INSERT INTO {_quoted_table(Party)} ({columns}) SELECT %s, %s, name, external_id, home_location, "  # noqa: S608
+                "NULL, '', '', '', '', %s FROM temp.import_new_clients ORDER BY ordinal",
+                [org.pk, PartyForm.PERSON.value, _now_text()],
+            )
+        return self.new_count
+
+    def _sqlite_party_map(self) -> None:
+        with connection.cursor() as cursor:
+            cursor.execute("DROP TABLE IF EXISTS temp.import_party_map")
+            cursor.execute("CREATE TEMP TABLE import_party_map (ordinal INTEGER PRIMARY KEY, party_id INTEGER NOT NULL)")
+            cursor.execute(
+                f"INSERT INTO temp.import_party_map SELECT c.ordinal, p.id FROM temp.import_customers c "  # noqa: S608
+                f"JOIN {_quoted_table(Party)} p ON p.organisation_id = %s AND p.external_id = c.external_id "
+                "AND p.external_id IS NOT NULL",
+                [self.organisation.pk],
+            )
+
+    def _sqlite_purchases(self, batch: ImportBatch, *, table_is_empty: bool) -> int:
+        columns = ", ".join(connection.ops.quote_name(c) for c in _columns(Purchase, self.FIELDS))
+        with secondary_indexes_deferred(Purchase) if table_is_empty else nullcontext(), connection.cursor() as cursor:
+            # The receipt constraint's index takes the rows in no order: its pages must stay in memory.
+            cursor.execute("PRAGMA main.cache_size = -262144")
+            cursor.execute(
+                f"INSERT INTO {_quoted_table(Purchase)} ({columns}) SELECT %s, m.party_id, s.location_id, "  # noqa: S608
+                "s.occurred_at, s.purchased_on, s.amount, %s, s.receipt_ref, s.category, %s "
+                "FROM temp.import_purchases s JOIN temp.import_party_map m ON m.ordinal = s.ordinal "
+                "WHERE true ON CONFLICT DO NOTHING",
+                [self.organisation.pk, self.source, batch.pk],
+            )
+            return cursor.rowcount
+
+    def _guest_roles(self, *, rebuild: bool) -> int:
+        """Every customer of the file is a guest: the role added where it is missing (one statement)."""
+        table = _quoted_table(PartyRole)
+        columns = ", ".join(connection.ops.quote_name(c) for c in _columns(PartyRole, ["party", "kind"]))
+        if connection.vendor == "sqlite":
+            with connection.cursor() as cursor:
+                cursor.execute(
+                    f"INSERT INTO {table} ({columns}) SELECT party_id, %s FROM temp.import_party_map "  # noqa: S608
+                    "WHERE true ON CONFLICT DO NOTHING", [PartyKind.GUEST.value])
+                added = cursor.rowcount
+                for name in ("import_party_map", "import_purchases", "import_customers", "import_new_clients"):
+                    cursor.execute(f"DROP TABLE IF EXISTS temp.{name}")
+            return added
+        with secondary_indexes_deferred(PartyRole) if rebuild else nullcontext():
+            return _ensure_roles("SELECT party_id FROM customer_parties", self.parsed, PartyKind.GUEST.value,
+                                 self.organisation)
 
 
 class ClientsWriter(_Writer):

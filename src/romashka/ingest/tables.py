@@ -38,6 +38,7 @@ from romashka.ingest.readers import (
 SNIFF_BYTES = 1 << 16
 HEADER_SEARCH_ROWS = 30
 DEFAULT_MAX_BYTES = 200 * 1024 * 1024
+PREVIEW_HEAD_ROWS = 1000
 
 
 @dataclass(frozen=True)
@@ -462,6 +463,33 @@ def _transcode(source_path: Path, target_path: Path, encoding: str) -> None:
             writer.write(chunk)
 
 
+HEAD_MAX_BYTES = 8 << 20
+
+
+def _csv_head(path: Path, scratch: str, lines: int) -> Path:
+    """The first lines of a CSV (the title and header search, then ``lines`` more) as a file of their own.
+
+    Cut at the end of a line outside quotes, so a quoted value spanning lines stays whole. UTF-16
+    has no byte-wise lines: such a file is taken whole.
+    """
+    with path.open("rb") as reader:
+        if reader.read(2) in (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE):
+            return path
+        reader.seek(0)
+        head = Path(scratch) / f"head{path.suffix.lower() or '.csv'}"
+        taken, size, quotes = 0, 0, 0
+        with head.open("wb") as writer:
+            for line in reader:
+                writer.write(line)
+                size += len(line)
+                quotes += line.count(b'"')
+                if quotes % 2 == 0:
+                    taken += 1
+                    if taken >= lines + HEADER_SEARCH_ROWS or size >= HEAD_MAX_BYTES:
+                        break
+    return head
+
+
 def _read_csv_raw(connection, path: Path, source: str, kind: str | None, overrides, encoding, delimiter,
                   scratch: str) -> tuple[str, str, str, int, list[str]]:
     """Loads the file into the table ``raw`` (all text, ``_line`` = line of the file); returns
@@ -536,21 +564,62 @@ def _blank_lines(path: Path, after_line: int) -> list[int]:
     return blank
 
 
-def _number_csv_lines(connection, path: Path, first_data_line: int) -> None:
-    """Adds ``_line`` to ``raw``: the file's line number of each row, around blank and rejected lines.
+def _line_shifts(path: Path):
+    """Where quoted values span lines: (logical line, newlines inside quotes before it) of every record
+    start, or None when no value spans lines (the usual file: then logical = physical).
 
-    (A quoted value spanning lines counts as one line: numbers after it are off by those lines.)
+    DuckDB counts a record as one line however many lines its quoted values take; the user's editor
+    counts lines. A newline is inside quotes when an odd number of quote characters precede it.
     """
+    import mmap
+
+    import numpy as np
+
+    with path.open("rb") as handle:
+        if path.stat().st_size == 0:
+            return None
+        with mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ) as data:
+            if data.find(b'"') < 0:
+                return None
+            bytes_ = np.frombuffer(data, dtype=np.uint8)
+            newlines = np.flatnonzero(bytes_ == 10)
+            quotes = np.flatnonzero(bytes_ == 34)
+            del bytes_
+    inside = np.searchsorted(quotes, newlines) % 2 == 1
+    if not inside.any():
+        return None
+    ends = ~inside
+    # The record after the k-th record-ending newline starts on logical line k + 1 (1-based: k + 2).
+    logical = (np.cumsum(ends)[ends] + 1).astype(np.int64)
+    embedded = np.cumsum(inside)[ends].astype(np.int64)
+    return logical, embedded
+
+
+def _number_csv_lines(connection, path: Path, first_data_line: int) -> None:
+    """Adds ``_line`` to ``raw``: the file's physical line number where each row starts, around blank and
+    rejected lines and quoted values that span lines (``csv_rejects.line`` likewise)."""
+    import numpy as np
+
     # A whitespace-only line is a blank line, not a row with the wrong number of columns.
     connection.execute("DELETE FROM csv_rejects WHERE trim(csv_line, E' \\t\\r\\n') = ''")
     rejected_lines = [row[0] for row in connection.execute("SELECT DISTINCT line FROM csv_rejects").fetchall()]
-    skipped = sorted(set(rejected_lines) | set(_blank_lines(path, first_data_line - 1)))
+    shifts = _line_shifts(path)
+    blank = _blank_lines(path, first_data_line - 1)
+    if shifts is not None and blank:
+        # Blank lines are found by physical line, DuckDB's rows and rejects count logical ones; an empty
+        # line inside a quoted value is no blank line.
+        physical_starts = shifts[0] + shifts[1]
+        found = np.array(blank, dtype=np.int64)
+        index = np.searchsorted(physical_starts, found)
+        starts = (index < len(physical_starts)) & (physical_starts[np.minimum(index, len(physical_starts) - 1)] == found)
+        blank = shifts[0][index[starts]].tolist()
+    skipped = sorted(set(rejected_lines) | set(blank))
     # The i-th row read sits on the i-th line (from first_data_line) that was neither blank nor rejected.
-    shifts = [line - first_data_line - index for index, line in enumerate(skipped)]
+    gaps = [line - first_data_line - index for index, line in enumerate(skipped)]
     # ``raw`` was read with _index, the row's position; usually no line was skipped and a view numbers them.
     connection.execute("ALTER TABLE raw RENAME TO raw_numbered")
-    if shifts:
-        connection.register("reject_shifts", pa.table({"shift": pa.array(shifts, pa.int64())}))
+    if gaps:
+        connection.register("reject_shifts", pa.table({"shift": pa.array(gaps, pa.int64())}))
         connection.execute(
             f"CREATE TEMP TABLE raw AS SELECT r.* EXCLUDE (_index), r._index + {first_data_line} + "  # noqa: S608
             f"coalesce((SELECT count(*) FROM reject_shifts s WHERE s.shift <= r._index), 0) AS _line "
@@ -562,6 +631,25 @@ def _number_csv_lines(connection, path: Path, first_data_line: int) -> None:
         connection.execute(
             f"CREATE TEMP VIEW raw AS SELECT * EXCLUDE (_index), _index + {first_data_line} AS _line FROM raw_numbered"  # noqa: S608
         )
+    if shifts is None:
+        return
+    logical, embedded = shifts
+    changed = np.concatenate(([True], embedded[1:] != embedded[:-1]))
+    connection.register("line_shifts_arrow", pa.table({"logical": logical[changed], "shift": embedded[changed]}))
+    connection.execute("CREATE TEMP TABLE line_shifts AS FROM line_shifts_arrow")
+    connection.unregister("line_shifts_arrow")
+    connection.execute(
+        "CREATE TEMP TABLE raw_physical AS SELECT r.* EXCLUDE (_line), r._line + coalesce(s.shift, 0) AS _line "
+        "FROM raw r ASOF LEFT JOIN line_shifts s ON r._line >= s.logical ORDER BY r._line"
+    )
+    connection.execute(
+        "UPDATE csv_rejects SET line = line + coalesce((SELECT max_by(s.shift, s.logical) FROM line_shifts s "
+        "WHERE s.logical <= csv_rejects.line), 0)"
+    )
+    connection.execute("DROP " + ("VIEW" if _is_view(connection, "raw") else "TABLE") + " raw")
+    connection.execute("DROP TABLE IF EXISTS raw_numbered")
+    connection.execute("ALTER TABLE raw_physical RENAME TO raw")
+    connection.execute("DROP TABLE line_shifts")
 
 
 def _unique_names(headers: Sequence[str]) -> list[str]:
@@ -581,13 +669,14 @@ def _unique_names(headers: Sequence[str]) -> list[str]:
 # --- XLSX -----------------------------------------------------------------------------------------
 
 
-def _read_excel_raw(connection, path: Path, source: str, kind: str | None, overrides) -> tuple[str, int, list[str]]:
+def _read_excel_raw(connection, path: Path, source: str, kind: str | None, overrides,
+                    nrows: int | None = None) -> tuple[str, int, list[str]]:
     from python_calamine import CalamineWorkbook
 
     try:
         workbook = CalamineWorkbook.from_path(str(path))
         sheet_names = workbook.sheet_names
-        rows = workbook.get_sheet_by_index(0).to_python(skip_empty_area=False)
+        rows = workbook.get_sheet_by_index(0).to_python(skip_empty_area=False, nrows=nrows)
     except Exception as error:  # calamine raises several unrelated types for a damaged file
         raise IngestError(f"{source}: not a readable spreadsheet ({_first_line(error)}).") from None
     header_index, chosen_kind, headers = None, kind, []
@@ -623,7 +712,8 @@ def _read_excel_raw(connection, path: Path, source: str, kind: str | None, overr
 # --- Parquet --------------------------------------------------------------------------------------
 
 
-def _read_parquet_raw(connection, path: Path, source: str, kind: str | None, overrides) -> tuple[str, list[str]]:
+def _read_parquet_raw(connection, path: Path, source: str, kind: str | None, overrides,
+                      limit: int | None = None) -> tuple[str, list[str]]:
     try:
         schema = pq.read_schema(path)
     except (pa.ArrowException, OSError) as error:
@@ -636,6 +726,7 @@ def _read_parquet_raw(connection, path: Path, source: str, kind: str | None, ove
     try:
         connection.execute(
             f"CREATE TEMP VIEW raw AS SELECT *, row_number() OVER () AS _line FROM read_parquet({v.sql_text(str(path))})"  # noqa: S608
+            + (f" LIMIT {int(limit)}" if limit else "")
         )
         connection.execute("CREATE TEMP TABLE csv_rejects (line BIGINT, csv_line VARCHAR, error_type VARCHAR)")
     except duckdb.Error as error:
@@ -659,8 +750,12 @@ def read_table(
     memory_limit: str = "1GB",
     threads: int | None = None,
     keep_raw: bool = False,
+    head: int | None = None,
 ) -> ParsedFile:
     """Reads and checks a file of ``kind`` (None: recognised from the headers); see the module's docstring.
+
+    ``head``: only the file's first rows after the header, about that many (a preview); the row numbers
+    are the file's.
 
     ``mapping`` overrides the recognised columns (role → header; "" leaves a role out). Dates with
     a zone are moved to ``time_zone``; others are taken as written on the business's clock.
@@ -680,14 +775,16 @@ def read_table(
         encoding_used = delimiter_used = None
         if fmt == "csv":
             kind, encoding_used, delimiter_used, header_row, headers = _read_csv_raw(
-                connection, path, source, kind, mapping, encoding, delimiter, scratch
+                connection, _csv_head(path, scratch, head) if head else path, source, kind, mapping, encoding,
+                delimiter, scratch
             )
             row_word = "line"
         elif fmt == "excel":
-            kind, header_row, headers = _read_excel_raw(connection, path, source, kind, mapping)
+            kind, header_row, headers = _read_excel_raw(connection, path, source, kind, mapping,
+                                                        nrows=head + HEADER_SEARCH_ROWS if head else None)
             row_word = "row"
         else:
-            kind, headers = _read_parquet_raw(connection, path, source, kind, mapping)
+            kind, headers = _read_parquet_raw(connection, path, source, kind, mapping, limit=head)
             header_row, row_word = 0, "row"
         resolved = resolve_mapping(headers, kind, mapping)
         names = dict(zip(headers, _unique_names(headers), strict=True))
@@ -819,13 +916,14 @@ def _is_view(connection, name: str) -> bool:
 
 def preview(path: str | Path, *, kind: str | None = None, mapping: dict[str, str] | None = None,
             encoding: str | None = None, delimiter: str | None = None, rows: int = 10,
-            max_bytes: int | None = DEFAULT_MAX_BYTES) -> dict:
+            max_bytes: int | None = DEFAULT_MAX_BYTES, head_rows: int = PREVIEW_HEAD_ROWS) -> dict:
     """The first rows as text, the headers, the recognised kind and mapping — for the upload page.
 
-    Reads the whole file (the checks are the import's), so the counts are real too.
+    Reads only the head of the file (``head_rows`` rows after the header), with the import's checks:
+    detection, mapping and the figures are those of the head (``summary``, ``head_only``).
     """
     with read_table(path, kind=kind, mapping=mapping, encoding=encoding, delimiter=delimiter,
-                    max_bytes=max_bytes, keep_raw=True) as parsed:
+                    max_bytes=max_bytes, keep_raw=True, head=head_rows) as parsed:
         names = _unique_names(parsed.headers)
         quoted = ", ".join(f"CAST({v.quote(name)} AS VARCHAR)" for name in names)
         first = parsed.connection.execute(
@@ -836,4 +934,5 @@ def preview(path: str | Path, *, kind: str | None = None, mapping: dict[str, str
             "rows": [list(row) for row in first], "summary": parsed.summary(),
             "encoding": parsed.encoding, "delimiter": parsed.delimiter, "header_row": parsed.header_row,
             "rejected": parsed.rejected_rows(limit=rows),
+            "head_only": parsed.rows >= head_rows,
         }
