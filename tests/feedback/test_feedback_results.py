@@ -103,7 +103,7 @@ def test_the_staff_page_shows_fewer_than_five_and_never_a_person(client, shop):
     page = client.get("/feedback/staff/", {"as_of": AS_OF.isoformat()})
     assert page.status_code == 200
     body = page.content.decode()
-    assert "fewer than 5 answers" in body
+    assert "меньше 5 ответов" in body
     table = page.context["by_location"]
     assert [c.hidden for c in table.rows[1].cells if c.hidden or c.answers] == [True]
     export = _text(client.get("/feedback/export/employee-answers/"))

@@ -44,7 +44,9 @@ def test_a_link_is_answered_once_with_its_stages(client, issue):
         assert dict(StageRating.objects.filter(answer=answer).values_list("stage_id", "rating")) == {
             stage_ids[0]: 4, stage_ids[1]: 5}
         again = client.get(_url(token))
-        assert again.status_code == 410 and "Already answered" in again.content.decode()
+        assert again.status_code == 410 and "Ответ уже получен" in again.content.decode()
+        in_english = client.get(_url(token) + "?lang=en")
+        assert in_english.status_code == 410 and "Already answered" in in_english.content.decode()
         second = client.post(_url(token), {"score": "3"})
         assert second.status_code == 410 and Answer.objects.count() == before + 1
 
@@ -72,11 +74,11 @@ def test_forged_and_expired_links_get_a_friendly_page_and_record_nothing(client,
     _wave, links = issue(SurveyKind.CLIENT, location=Location.objects.get(code="MSK-01"), day=DEMO_UNTIL)
     before = Answer.objects.count()
     forged = client.post(_url("x" * 32), {"score": "10"})
-    assert forged.status_code == 404 and "Link not found" in forged.content.decode()
+    assert forged.status_code == 404 and "Ссылка не найдена" in forged.content.decode()
     expired_day = _wave.expires_on + timedelta(days=1)
     with mock.patch(TODAY, return_value=expired_day):
         expired = client.post(_url(links[0].token), {"score": "10"})
-    assert expired.status_code == 410 and "The survey has closed" in expired.content.decode()
+    assert expired.status_code == 410 and "Опрос закрыт" in expired.content.decode()
     assert Answer.objects.count() == before
 
 
@@ -87,7 +89,7 @@ def test_a_flood_from_one_address_is_rate_limited(client, issue):
         statuses = [client.post(_url(links[0].token), {"score": "99"}).status_code for _ in range(20)]
         assert set(statuses) == {422}
         limited = client.post(_url(links[0].token), {"score": "10"})
-        assert limited.status_code == 429 and "Too many answers" in limited.content.decode()
+        assert limited.status_code == 429 and "Слишком много ответов" in limited.content.decode()
         other = client.post(_url(links[1].token), {"score": "10"}, REMOTE_ADDR="10.1.2.3")
         assert other.status_code == 200  # another address is not held back
 
