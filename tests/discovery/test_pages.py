@@ -50,7 +50,7 @@ def test_the_editor_saves_a_segment_and_names_a_bad_condition(client, login):
             "c-2-field": "age", "c-2-min_value": "40", "c-2-max_value": "30"}
     response = client.post("/segments/new/", data)
     assert response.status_code == 200
-    assert "The band ends before it starts." in response.content.decode()
+    assert "Диапазон кончается раньше, чем начинается." in response.content.decode()
     data["c-2-field"] = ""
     response = client.post("/segments/new/", data)
     segment = Segment.objects.get(name="Москва, женщины")
@@ -103,7 +103,7 @@ def test_interview_recorded_from_the_form_and_invitations_become_tasks(client, l
     assert Interview.objects.filter(party_id=suggested[0], missing="предзаказ, парковка").exists()
     response = client.post(f"/segments/interviews/new/{suggested[0]}/", {
         "interviewed_on": "2026-11-20", "pays_more": "False", "pays_more_amount": "100"})
-    assert "An amount only when the client would pay more." in response.content.decode()
+    assert "Сумма — только если клиент готов платить больше." in response.content.decode()
 
 
 def test_not_ours_marked_from_the_report_and_removed(client, login, demo_network):
@@ -129,3 +129,23 @@ def test_a_committee_member_is_added_on_the_company_page(client, login):
                                                                  "position": "юрист", "email": "a@x.example"})
     assert response.status_code == 302
     assert CommitteeMember.objects.filter(company=company, role="blocker", person__name="Иванова Анна").exists()
+
+
+def test_the_touch_editor_limits_a_standard_to_a_segment_and_a_step_to_a_committee_role(client, login):
+    from romashka.touches.models import StandardVersion
+
+    login(client, "crm")
+    segment = Segment.objects.get(name="Компании: ИТ и финансы")
+    assert "Компании: ИТ и финансы" in client.get("/touches/new/").content.decode()
+    response = client.post("/touches/new/", {
+        "trigger": "fan", "name": "Компании: поклонники", "is_active": "on", "control_percent": "0",
+        "conversion_days": "30", "responsible": "", "segment": segment.pk,
+        "form-TOTAL_FORMS": "1", "form-INITIAL_FORMS": "0", "form-MIN_NUM_FORMS": "0", "form-MAX_NUM_FORMS": "1000",
+        "form-0-title": "Директору", "form-0-channel": "email", "form-0-delay_days": "0",
+        "form-0-delay_basis": "entry", "form-0-template_ru": "Сэкономьте на завтраках, {name}",
+        "form-0-executor_rule": "location_manager", "form-0-committee_role": "decision_maker"})
+    assert response.status_code == 302, response.content.decode()[:3000]
+    version = StandardVersion.objects.get(name="Компании: поклонники")
+    assert version.segment == segment and version.steps.get().committee_role == "decision_maker"
+    page = client.get(response["Location"]).content.decode()
+    assert f'<option value="{segment.pk}" selected>' in page

@@ -74,3 +74,5 @@ RFM_CELL_COLOURS = {
     "promising": "#c5e1a5", "need_attention": "#ffe082", "about_to_sleep": "#ffb300", "at_risk": "#fb8c00",
     "cannot_lose": "#e53935", "hibernating": "#9e9e9e",
 }
+# Cells light enough to need dark text.
+LIGHT_CELLS = frozenset({"new_customers", "promising", "need_attention"})

@@ -45,7 +45,7 @@ SEGMENTS = [
     ("Компании: ИТ и финансы", "Корпоративные клиенты — завтраки и кейтеринг.",
      [ConditionSpec("form", [PartyForm.COMPANY]), ConditionSpec("industry", ["ИТ", "финансы"])]),
     ("Разовые заказы через агрегатор до 300 ₽", "Один заказ доставки на копейки: комиссия агрегатора съедает всё.",
-     [ConditionSpec("acquisition_channel", ["доставка"]), ConditionSpec("purchase_days", max_value=D(1)),
+     [ConditionSpec("acquisition_channel", ["доставка"]), ConditionSpec("purchase_days", min_value=D(1), max_value=D(1)),
       ConditionSpec("revenue", max_value=D(300))]),
 ]
 NOT_OURS_SEGMENT = "Разовые заказы через агрегатор до 300 ₽"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from romashka.discovery.choices import CommitteeRole, NotOursReason, SegmentField
 from romashka.discovery.models import Interview
@@ -20,8 +21,8 @@ class ConditionForm(forms.Form):
                               choices=[("", "—"), *SegmentField.choices])
     values = forms.CharField(label=_("values"), required=False, max_length=1000,
                              help_text=_("Comma-separated, as written in the client cards."))
-    min_value = forms.CharField(label=_("from"), required=False, max_length=20)
-    max_value = forms.CharField(label=_("to"), required=False, max_length=20)
+    min_value = forms.CharField(label=pgettext_lazy("band", "from"), required=False, max_length=20)
+    max_value = forms.CharField(label=pgettext_lazy("band", "to"), required=False, max_length=20)
 
     def clean(self):
         data = super().clean()

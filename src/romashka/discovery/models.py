@@ -4,6 +4,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from romashka.core.models import Organisation, Party
 from romashka.discovery.choices import CommitteeRole, CompanySize, NotOursReason, SegmentField
@@ -39,8 +40,8 @@ class SegmentCondition(models.Model):
     values = models.CharField(
         _("values"), max_length=1000, blank=True, help_text=_("Comma-separated; compared without case.")
     )
-    min_value = models.DecimalField(_("from"), max_digits=14, decimal_places=2, null=True, blank=True)
-    max_value = models.DecimalField(_("to"), max_digits=14, decimal_places=2, null=True, blank=True)
+    min_value = models.DecimalField(pgettext_lazy("band", "from"), max_digits=14, decimal_places=2, null=True, blank=True)
+    max_value = models.DecimalField(pgettext_lazy("band", "to"), max_digits=14, decimal_places=2, null=True, blank=True)
 
     class Meta:
         verbose_name = _("segment condition")

@@ -17,7 +17,7 @@ from romashka.core import access
 from romashka.core.access import Capability
 from romashka.core.masking import mask_external_id
 from romashka.discovery import forms, selectors, services
-from romashka.discovery.choices import RfmCell, SegmentField
+from romashka.discovery.choices import LIGHT_CELLS, RfmCell, SegmentField
 from romashka.discovery.models import NotOurClient
 from romashka.web.exports import export_response
 
@@ -201,6 +201,7 @@ def rfm(request: HttpRequest) -> HttpResponse:
             data = grid.cells.get((r, f))
             name = CELL_OF[(r, f)]
             cells.append({"r": r, "f": f, "name": name, "label": labels[name], "colour": colours[name],
+                          "light": name in LIGHT_CELLS,
                           "customers": data["customers"] if data else 0,
                           "revenue": data["revenue"] if data else None})
         rows.append({"r": r, "cells": cells, "range": grid.recency_ranges.get(r)})

@@ -9,6 +9,8 @@ from django.contrib.auth import get_user_model
 from django.utils.translation import gettext_lazy as _
 
 from romashka.core.models import Employee
+from romashka.discovery.choices import CommitteeRole
+from romashka.discovery.models import Segment
 from romashka.touches.choices import (
     EXECUTOR_OUTCOMES,
     DelayBasis,
@@ -36,12 +38,15 @@ class StandardForm(forms.Form):
     conversion_days = forms.IntegerField(label=_("conversion window, days"), min_value=1, max_value=730, initial=30)
     responsible = forms.ModelChoiceField(label=_("responsible"), queryset=get_user_model().objects.none(),
                                          required=False)
+    segment = forms.ModelChoiceField(label=_("segment"), queryset=Segment.objects.none(), required=False,
+                                     help_text=_("Only clients of this segment enter; empty: every client."))
 
     def __init__(self, *args, organisation_id: int, editing: bool, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["responsible"].queryset = get_user_model().objects.filter(
             membership__organisation_id=organisation_id).order_by("last_name", "username")
         self.fields["responsible"].label_from_instance = lambda u: u.get_full_name() or u.username
+        self.fields["segment"].queryset = Segment.objects.filter(organisation_id=organisation_id)
         if editing:
             self.fields["trigger"].disabled = True
 
@@ -64,6 +69,9 @@ class StepForm(forms.Form):
     executor_position = forms.CharField(label=_("position"), max_length=100, required=False)
     executor_employee = forms.ModelChoiceField(label=_("named person"), queryset=Employee.objects.none(),
                                                required=False)
+    committee_role = forms.ChoiceField(
+        label=_("committee role"), choices=[("", "—"), *CommitteeRole.choices], required=False,
+        help_text=_("For business clients: the buying-committee member this step speaks to; empty: the client."))
 
     def __init__(self, *args, organisation_id: int, **kwargs):
         super().__init__(*args, **kwargs)
@@ -81,6 +89,7 @@ class StepForm(forms.Form):
             offer=data.get("offer", ""), aims_at_purchase=data.get("aims_at_purchase", False),
             asks_leaving_reason=data.get("asks_leaving_reason", False), executor_rule=data["executor_rule"],
             executor_position=data.get("executor_position", ""), executor_employee_id=employee.pk if employee else None,
+            committee_role=data.get("committee_role", ""),
         )
 
 
@@ -103,6 +112,7 @@ def standard_spec(form: StandardForm, steps) -> StandardSpec:
         name=data["name"], is_active=data.get("is_active", False),
         control_share=Decimal(data["control_percent"]) / 100, conversion_days=data["conversion_days"],
         responsible_id=responsible.pk if responsible else None,
+        segment_id=data["segment"].pk if data.get("segment") else None,
         steps=[f.step_spec() for f in steps.forms if f.cleaned_data and not f.cleaned_data.get("DELETE")],
     )
 
@@ -113,5 +123,5 @@ def step_initial(version) -> list[dict]:
         "template_ru": s.template_ru, "template_en": s.template_en, "offer": s.offer,
         "aims_at_purchase": s.aims_at_purchase, "asks_leaving_reason": s.asks_leaving_reason,
         "executor_rule": s.executor_rule, "executor_position": s.executor_position,
-        "executor_employee": s.executor_employee_id,
+        "executor_employee": s.executor_employee_id, "committee_role": s.committee_role,
     } for s in version.steps.all()]

@@ -237,7 +237,8 @@ def _editor(request: HttpRequest, standard_id: int | None) -> HttpResponse:
         if current:
             initial = {"trigger": standard.trigger, "name": current.name, "is_active": current.is_active,
                        "control_percent": int(round(current.control_share * 100)),
-                       "conversion_days": current.conversion_days, "responsible": current.responsible_id}
+                       "conversion_days": current.conversion_days, "responsible": current.responsible_id,
+                       "segment": current.segment_id}
         form = StandardForm(initial=initial, editing=standard is not None, **kwargs)
         steps = StepFormSet(initial=step_initial(current) if current else None, form_kwargs=kwargs)
     return render(request, "touches/edit.html", {"form": form, "steps": steps, "standard": standard,

@@ -40,7 +40,7 @@
     paretoChart.setOption({
       tooltip: { trigger: "axis", valueFormatter: function (v) { return v + " %"; } },
       legend: { top: 0 },
-      grid: { left: 60, right: 30, top: 40, bottom: 50 },
+      grid: { left: 60, right: 60, top: 40, bottom: 50 },
       xAxis: { type: "value", name: pareto.titles.clients, nameLocation: "middle", nameGap: 30, min: 0, max: 100 },
       yAxis: { type: "value", name: pareto.titles.revenue, min: 0, max: 100 },
       series: [
