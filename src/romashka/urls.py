@@ -11,6 +11,7 @@ urlpatterns = [
     path("api/", api.urls),
     path("i18n/", include("django.conf.urls.i18n")),
     path("data/import/", include("romashka.imports.urls")),
+    path("data/export/", include("romashka.imports.export_urls")),
     path("planning/", include("romashka.planning.urls")),
     path("chamomile/", include("romashka.chamomile.urls")),
     path("segments/", include("romashka.discovery.urls")),
