@@ -15,7 +15,6 @@ from datetime import date, timedelta
 from decimal import Decimal
 
 from django.db.models import Avg, Count, Q, QuerySet, Sum
-from django.db.models.functions import TruncMonth
 
 from romashka.core.access import Scope, in_scope
 from romashka.core.choices import PartyKind
@@ -216,7 +215,11 @@ def fan_retention(*, scope: Scope, months: list[date], as_of: date,
                       scope, "home_location_id")
     homes = dict(guests.filter(home_location__isnull=False).values_list("pk", "home_location_id"))
     last_check = ends[-1][1] + timedelta(days=cycle_days)
-    events = (StatusEvent.objects.filter(organisation_id=scope.organisation_id, changed_on__lte=last_check)
+    # Only guests who were ever fans by the last month's end can count.
+    ever_fans = StatusEvent.objects.filter(organisation_id=scope.organisation_id, to_status=Status.FAN,
+                                           changed_on__lte=ends[-1][1]).values("party_id")
+    events = (StatusEvent.objects.filter(organisation_id=scope.organisation_id, changed_on__lte=last_check,
+                                         party_id__in=ever_fans)
               .order_by("party_id", "changed_on").values_list("party_id", "changed_on", "to_status"))
     counts: dict[tuple[int, date], list[int]] = defaultdict(lambda: [0, 0])
 
@@ -247,18 +250,16 @@ def fan_retention(*, scope: Scope, months: list[date], as_of: date,
 def revenue_per_client(*, scope: Scope, months: list[date]) -> dict[tuple[int, date], Decimal]:
     """(location, month) → the month's revenue at the location / the clients who bought there. One query."""
     from romashka.path.models import Purchase
+    from romashka.path.selectors import _month_of
 
     next_month = (months[-1].replace(day=28) + timedelta(days=4)).replace(day=1)
+    # The month as a CASE over the twelve month starts: a per-row date truncation is ten times slower on SQLite.
     rows = (in_scope(Purchase.objects.filter(organisation_id=scope.organisation_id, purchased_on__gte=months[0],
                                              purchased_on__lt=next_month), scope, "location_id")
-            .annotate(month=TruncMonth("purchased_on")).order_by()
+            .annotate(month=_month_of(months, "purchased_on")).order_by()
             .values("location_id", "month").annotate(revenue=Sum("amount"), clients=Count("party_id", distinct=True)))
-    result = {}
-    for row in rows:
-        month = row["month"].date() if hasattr(row["month"], "date") else row["month"]
-        if row["clients"] and row["location_id"] is not None:
-            result[(row["location_id"], month)] = (row["revenue"] / row["clients"]).quantize(Decimal("0.01"))
-    return result
+    return {(row["location_id"], row["month"]): (row["revenue"] / row["clients"]).quantize(Decimal("0.01"))
+            for row in rows if row["clients"] and row["location_id"] is not None}
 
 
 STAFF_MEASURES = ("enps", "satisfaction")
