@@ -128,3 +128,28 @@ def test_both_ways_of_counting_statuses_agree_on_the_demo(username):
         by_moves = selectors.guest_status_counts_by_moves(scope, day)
         assert by_moves == selectors.guest_status_counts_by_last_event(scope, day), day
     assert sum(by_moves.values()) > 0
+
+
+@pytest.mark.parametrize("petal", ["guests", "employees", "franchise", "suppliers", "investors", "community"])
+def test_every_petals_table_through_the_api_equals_its_export(petal, client, login):
+    body = Api("owner").get(f"/chamomile/{petal}/table", month="2026-11").json()
+    assert body["petal"] == petal and body["rows"]
+    login(client, "owner")
+    export = b"".join(client.get(f"/chamomile/{petal}/export.csv?month=2026-11").streaming_content)
+    lines = export.decode("utf-8-sig").strip().splitlines()
+    assert len(lines) == 1 + len(body["rows"]) and lines[0].split(";")[0] == body["columns"][0]
+
+
+def test_a_partners_tables_through_the_api_are_its_own():
+    from romashka.core.models import Location
+
+    api = Api("partner")
+    assert api.get("/chamomile/franchise/table").status_code == 403
+    assert api.get("/chamomile/investors/table").status_code == 403
+    assert api.get("/chamomile/nonsense/table").status_code == 404
+    own = Membership.objects.get(user__username="partner").partner
+    rows = api.get("/chamomile/employees/table").json()["rows"]
+    assert {row[0] for row in rows} <= set(Location.objects.filter(partner=own).values_list("name", flat=True))
+    statuses = dict(api.get("/chamomile/guests/table", month="2026-11").json()["rows"])
+    scope = scope_for(get_user_model().objects.get(username="partner"))
+    assert statuses == selectors.guest_status_counts(scope, date(2026, 11, 30))

@@ -2,6 +2,7 @@
 seeing only its own chamomile through the start page, the chamomile, the cabinet, the API and the exports."""
 
 from datetime import date
+from decimal import Decimal
 
 import pytest
 from django.contrib.auth import get_user_model
@@ -90,3 +91,24 @@ def test_the_partners_figures_differ_by_partner():
     owner = scope_for(get_user_model().objects.get(username="owner"))
     total = selectors.franchise_revenue(FigureContext(owner, day))
     assert len(set(revenues.values())) == 3 and sum(revenues.values()) == total
+
+
+def test_the_cabinet_shows_the_surveys_own_figure_beside_the_networks_median():
+    """A provider that counts the scope's locations ×10: partner and partner2 have two, partner3 one."""
+    from romashka.chamomile.figures import FIGURES, figure_provider_set
+
+    own = FIGURES["enps"].compute
+    try:
+        figure_provider_set("enps", lambda ctx: Decimal(10 * len(ctx.scope.location_ids)))
+        for username, expected in [("partner", 20), ("partner2", 20), ("partner3", 10)]:
+            user = get_user_model().objects.get(username=username)
+            api = Client(headers={"Authorization": f"Bearer {api_token_create(user=user, name='t')[1]}"})
+            surveys = api.get("/api/franchise/cabinet").json()["surveys"]
+            assert Decimal(surveys["enps"]["own"]) == expected and Decimal(surveys["enps"]["median"]) == 20
+            page = Client()
+            page.force_login(user)
+            row = page.get("/chamomile/partner/").content.decode()
+            row = row[row.index('data-testid="partner-enps"'):]
+            assert row.index(f">{expected},0<") < row.index("</tr>")
+    finally:
+        figure_provider_set("enps", own)

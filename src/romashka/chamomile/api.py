@@ -12,7 +12,7 @@ from ninja.pagination import paginate
 
 from romashka.api_common import ONE_ERRORS, READ_ERRORS, WRITE_ERRORS, Page
 from romashka.chamomile import selectors
-from romashka.chamomile.figures import FIGURES, Petal, petals_visible
+from romashka.chamomile.figures import FIGURES, Petal, is_partner_scope, petals_visible
 from romashka.chamomile.services import petal_targets_set
 from romashka.core.access import Capability, require
 from romashka.core.choices import PartyKind
@@ -294,6 +294,8 @@ class CabinetOut(Schema):
     own: PartnerFiguresOut
     network_median: PartnerFiguresOut = Field(description="Medians over all franchise partners; no names.")
     partners_in_network: int
+    surveys: dict[str, dict[str, Decimal | None]] = Field(
+        description="eNPS and partner satisfaction: {figure: {own, median}}; both null while not collected.")
 
 
 @router.get("/franchise/cabinet", response={200: CabinetOut, **ONE_ERRORS},
@@ -313,8 +315,10 @@ def franchise_cabinet(request, filters: Query[MonthFilter], partner_id: int | No
         "turnover": None}
     median_out = {key: medians[key] for key in ("active", "fan_share", "revenue", "growth", "headcount", "turnover")}
     median_out["statuses"] = {key[len("status_"):]: medians[key] for key in medians if key.startswith("status_")}
+    surveys = {p.figure.key: {"own": p.own, "median": p.median} for p in selectors.partner_provided_figures(
+        organisation_id=scope.organisation_id, partner_id=partner.pk, as_of=as_of)}
     return {"partner_id": partner.pk, "name": partner.name, "as_of": as_of, "own": own_out,
-            "network_median": median_out, "partners_in_network": len(figures)}
+            "network_median": median_out, "partners_in_network": len(figures), "surveys": surveys}
 
 
 class PartnerRevenueOut(Schema):
@@ -334,3 +338,37 @@ def franchise_partners(request):
         raise PermissionDenied("only the network's roles see every partner")
     return [r.__dict__ for r in selectors.partner_revenues(organisation_id=scope.organisation_id,
                                                            as_of=timezone.localdate())]
+
+
+class PetalTableOut(Schema):
+    petal: str
+    as_of: date
+    columns: list[str]
+    rows: list[list[str | int | float | None]] = Field(
+        description="The breakdown under the petal's figures, as on its page and in its export; amounts as numbers.")
+
+
+def _cell(value):
+    if isinstance(value, Decimal):
+        return float(value)
+    if isinstance(value, date):
+        return value.isoformat()
+    return value
+
+
+@router.get("/chamomile/{petal}/table", response={200: PetalTableOut, **ONE_ERRORS},
+            summary="A petal's breakdown: guests by status, staff by location, partners, suppliers, investors, initiatives")
+def petal_table(request, petal: str, filters: Query[MonthFilter]):
+    """The same rows as the petal's page and export. A franchise partner gets its own locations' rows and no
+    table of the franchise partners (it sees the network only as medians, in its cabinet)."""
+    scope = require(request.user, Capability.VIEW_DASHBOARD)
+    try:
+        chosen = Petal(petal)
+    except ValueError as error:
+        raise Http404("no such petal") from error
+    if chosen not in petals_visible(scope) or (chosen == Petal.FRANCHISE and is_partner_scope(scope)):
+        raise PermissionDenied("the role does not see this petal's table")
+    as_of = selectors.period_as_of(_month(filters.month), timezone.localdate())
+    columns, rows = selectors.petal_table(scope, chosen, as_of)
+    return {"petal": chosen.value, "as_of": as_of, "columns": columns,
+            "rows": [[_cell(value) for value in row] for row in rows]}

@@ -769,6 +769,44 @@ def network_medians(figures: dict[int, PartnerFigures]) -> dict[str, Decimal | N
     }
 
 
+# The cabinet's figures another app provides (the surveys), each partner's own beside the network's median.
+CABINET_PROVIDED = ("enps", "partner_satisfaction")
+
+
+@dataclass(frozen=True)
+class ProvidedFigure:
+    figure: Figure
+    own: Decimal | None
+    median: Decimal | None
+
+
+def partner_provided_figures(*, organisation_id: int, partner_id: int, as_of: date) -> list[ProvidedFigure]:
+    """eNPS and partner satisfaction of the partner's locations and their median over the franchise partners.
+
+    Each computed in a franchise partner's scope of that partner's locations (one provider call per partner);
+    a figure without a provider has neither.
+    """
+    from romashka.core.access import ROLE_CAPABILITIES
+    from romashka.core.choices import Role
+
+    locations: dict[int, set[int]] = {}
+    for location_id, owner in Location.objects.filter(organisation_id=organisation_id,
+                                                      partner__isnull=False).values_list("pk", "partner_id"):
+        locations.setdefault(owner, set()).add(location_id)
+    partners = [pk for pk, _name in _parties_of_kind(organisation_id, PartyKind.FRANCHISE_PARTNER)]
+    result = []
+    for key in CABINET_PROVIDED:
+        figure = FIGURES[key]
+        if figure.compute is None:
+            result.append(ProvidedFigure(figure, None, None))
+            continue
+        values = {pk: figure.compute(FigureContext(
+            Scope(organisation_id, Role.FRANCHISE_PARTNER, frozenset(locations.get(pk, ())),
+                  ROLE_CAPABILITIES[Role.FRANCHISE_PARTNER]), as_of)) for pk in partners}
+        result.append(ProvidedFigure(figure, values.get(partner_id), median_or_none(values.values())))
+    return result
+
+
 def cabinet_partner(*, scope: Scope, user, partner_id: int | None) -> Party:
     """Whose cabinet: a franchise partner's user gets its own (any other id is 404); the network's roles name one."""
     from django.core.exceptions import PermissionDenied
@@ -791,3 +829,47 @@ def cabinet_partner(*, scope: Scope, user, partner_id: int | None) -> Party:
     if partner is None:
         raise Http404("partner not found")
     return partner
+
+
+# ─── the petals' tables ───────────────────────────────────────────────────────────────────────────────
+
+def staff_by_location(scope: Scope, as_of: date) -> list[dict]:
+    start, end = year_window(as_of)
+    rows = (
+        in_scope(Employee.objects.filter(party__organisation_id=scope.organisation_id), scope, "location_id")
+        .order_by().values("location__name")
+        .annotate(headcount=Count("pk", filter=_employed_on(end)),
+                  exits=Count("pk", filter=Q(left_on__gte=start, left_on__lte=end)))
+        .order_by("location__name")
+    )
+    return [{"name": row["location__name"] or str(_("Office")), "headcount": row["headcount"], "exits": row["exits"]}
+            for row in rows]
+
+
+def petal_table(scope: Scope, petal: Petal, as_of: date) -> tuple[list[str], list[list]]:
+    """The breakdown under a petal's figures as (columns, rows): its page's table, its export and its API."""
+    if petal == Petal.GUESTS:
+        counts = guest_status_counts(scope, as_of)
+        return ["status", "clients"], [[s.value, counts[s.value]] for s in Status]
+    if petal == Petal.EMPLOYEES:
+        return ["location", "headcount", "left_in_12_months"], [
+            [row["name"], row["headcount"], row["exits"]] for row in staff_by_location(scope, as_of)]
+    if petal == Petal.FRANCHISE:
+        return ["partner_id", "partner", "locations", "revenue_12_months", "revenue_12_months_before", "growth_percent"], [
+            [r.partner_id, r.name, r.locations, r.revenue, r.revenue_before, r.growth]
+            for r in partner_revenues(organisation_id=scope.organisation_id, as_of=as_of)]
+    if petal == Petal.SUPPLIERS:
+        return ["supplier_id", "supplier", "orders", "volume_12_months", "volume_12_months_before", "growth_percent",
+                "share_percent"], [
+            [s.supplier_id, s.name, s.orders, s.volume, s.volume_before, s.growth, s.share]
+            for s in supplier_turnovers(scope=scope, as_of=as_of)]
+    if petal == Petal.INVESTORS:
+        rows, overall = investor_returns(organisation_id=scope.organisation_id, as_of=as_of)
+        return ["investor_id", "investor", "first_investment", "invested", "paid_out", "roi_percent", "irr_percent"], [
+            [r.investor_id or "", r.name, r.first_investment, r.invested, r.paid_out, r.roi, r.irr]
+            for r in [*rows, overall]]
+    initiatives = initiatives_visible(scope)
+    return ["date", "title", "kind", "location", "reach", "cost", "partners", "link"], [
+        [i.held_on, i.title, i.kind, i.location.name if i.location else "", i.reach, i.cost,
+         ", ".join(p.name for p in i.partners.all()), i.link]
+        for i in initiatives.select_related("location").prefetch_related("partners").order_by("-held_on")]

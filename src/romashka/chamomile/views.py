@@ -33,7 +33,7 @@ from romashka.chamomile.templatetags.chamomile_tags import format_figure, health
 from romashka.core import access
 from romashka.core.access import Capability, Scope
 from romashka.core.choices import PartyKind
-from romashka.core.models import Employee, Party
+from romashka.core.models import Party
 from romashka.path.choices import STATUS_COLOURS, Status
 
 HEALTH_FILLS = {selectors.AHEAD: "#c8e6c9", selectors.BEHIND: "#ffcdd2", selectors.NO_TARGET: "#eceff1",
@@ -139,7 +139,7 @@ def petal_page(request: HttpRequest, petal: str) -> HttpResponse:
         counts = selectors.guest_status_counts(scope, as_of)
         context["statuses"] = [(s, counts[s.value], STATUS_COLOURS[s]) for s in Status]
     elif chosen == Petal.EMPLOYEES:
-        context["staff_by_location"] = _staff_by_location(scope, as_of)
+        context["staff_by_location"] = selectors.staff_by_location(scope, as_of)
     elif chosen == Petal.FRANCHISE:
         if is_partner_scope(scope):
             return redirect("chamomile_partner")
@@ -158,21 +158,6 @@ def petal_page(request: HttpRequest, petal: str) -> HttpResponse:
     return render(request, f"chamomile/petal_{chosen.value}.html", context)
 
 
-def _staff_by_location(scope: Scope, as_of: date) -> list[dict]:
-    from django.db.models import Count, Q
-
-    start, end = selectors.year_window(as_of)
-    rows = (
-        access.in_scope(Employee.objects.filter(party__organisation_id=scope.organisation_id), scope, "location_id")
-        .order_by().values("location__name")
-        .annotate(headcount=Count("pk", filter=selectors._employed_on(end)),
-                  exits=Count("pk", filter=Q(left_on__gte=start, left_on__lte=end)))
-        .order_by("location__name")
-    )
-    return [{"name": row["location__name"] or _("Office"), "headcount": row["headcount"], "exits": row["exits"]}
-            for row in rows]
-
-
 @login_required
 def partner_cabinet(request: HttpRequest, partner_id: int | None = None) -> HttpResponse:
     """A franchise partner's own figures beside the network's medians; another partner's figures never by name."""
@@ -188,7 +173,9 @@ def partner_cabinet(request: HttpRequest, partner_id: int | None = None) -> Http
     statuses = [(s, own.statuses[s.value] if own else 0, medians[f"status_{s.value}"], STATUS_COLOURS[s]) for s in Status]
     return render(request, "chamomile/partner.html", {
         "partner": partner, "own": own, "medians": medians, "locations": locations, "statuses": statuses,
-        "month": month, "as_of": as_of, "enps": FIGURES["enps"], "satisfaction": FIGURES["partner_satisfaction"],
+        "month": month, "as_of": as_of,
+        "provided": selectors.partner_provided_figures(organisation_id=scope.organisation_id, partner_id=partner.pk,
+                                                       as_of=as_of),
     })
 
 
@@ -395,35 +382,6 @@ def _posted_month(request: HttpRequest, today: date) -> date:
         return today.replace(day=1)
 
 
-def _petal_rows(scope: Scope, petal: Petal, as_of: date) -> tuple[list[str], list[list]]:
-    """The breakdown under a petal's figures as rows: the same numbers as its page."""
-    if petal == Petal.GUESTS:
-        counts = selectors.guest_status_counts(scope, as_of)
-        return ["status", "clients"], [[s.value, counts[s.value]] for s in Status]
-    if petal == Petal.EMPLOYEES:
-        return ["location", "headcount", "left_in_12_months"], [
-            [row["name"], row["headcount"], row["exits"]] for row in _staff_by_location(scope, as_of)]
-    if petal == Petal.FRANCHISE:
-        return ["partner_id", "partner", "locations", "revenue_12_months", "revenue_12_months_before", "growth_percent"], [
-            [r.partner_id, r.name, r.locations, r.revenue, r.revenue_before, r.growth]
-            for r in selectors.partner_revenues(organisation_id=scope.organisation_id, as_of=as_of)]
-    if petal == Petal.SUPPLIERS:
-        return ["supplier_id", "supplier", "orders", "volume_12_months", "volume_12_months_before", "growth_percent",
-                "share_percent"], [
-            [s.supplier_id, s.name, s.orders, s.volume, s.volume_before, s.growth, s.share]
-            for s in selectors.supplier_turnovers(scope=scope, as_of=as_of)]
-    if petal == Petal.INVESTORS:
-        rows, overall = selectors.investor_returns(organisation_id=scope.organisation_id, as_of=as_of)
-        return ["investor_id", "investor", "first_investment", "invested", "paid_out", "roi_percent", "irr_percent"], [
-            [r.investor_id or "", r.name, r.first_investment, r.invested, r.paid_out, r.roi, r.irr]
-            for r in [*rows, overall]]
-    initiatives = selectors.initiatives_visible(scope)
-    return ["date", "title", "kind", "location", "reach", "cost", "partners", "link"], [
-        [i.held_on, i.title, i.kind, i.location.name if i.location else "", i.reach, i.cost,
-         ", ".join(p.name for p in i.partners.all()), i.link]
-        for i in initiatives.select_related("location").prefetch_related("partners").order_by("-held_on")]
-
-
 @login_required
 def petal_export(request: HttpRequest, petal: str, fmt: str) -> HttpResponse:
     scope = access.require(request.user, Capability.EXPORT)
@@ -431,7 +389,7 @@ def petal_export(request: HttpRequest, petal: str, fmt: str) -> HttpResponse:
     if chosen == Petal.FRANCHISE and is_partner_scope(scope):
         raise PermissionDenied("a partner sees the network only as medians")
     today = timezone.localdate()
-    header, rows = _petal_rows(scope, chosen, selectors.period_as_of(_month(request, today), today))
+    header, rows = selectors.petal_table(scope, chosen, selectors.period_as_of(_month(request, today), today))
     if fmt == "xlsx":
         return _xlsx_response(f"chamomile-{chosen.value}-{today}.xlsx", [(str(chosen.label), header, rows)])
     if fmt != "csv":
