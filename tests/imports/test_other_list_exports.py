@@ -121,3 +121,12 @@ def test_survey_answers_export_names_clients_and_keeps_staff_answers_anonymous(l
     assert len(rows) - 1 == Answer.objects.filter(kind="client", location_id__in=scope_for(user).location_ids).count()
     crm, _user = signed_in(login, "crm")  # sees client feedback, not the staff's
     assert crm.get("/data/export/survey-answers/", {"kind": "employee"}).status_code == 403
+
+
+def test_the_team_page_and_the_supplier_report_link_their_exports(login):
+    client, _user = signed_in(login, "owner")
+    page = client.get("/tasks/team/").content.decode()
+    assert 'href="/data/export/tasks/?overdue=1"' in page and "/data/export/tasks/?format=xlsx&amp;overdue=1" in page
+    order = SupplierOrder.objects.order_by("pk").first()
+    page = client.get(f"/chamomile/suppliers/{order.supplier_id}/").content.decode()
+    assert f'href="/data/export/supplier-orders/?supplier={order.supplier_id}"' in page
