@@ -182,6 +182,8 @@ def serve(
 
     # Collect before the application loads, so WhiteNoise indexes the files; later runs copy only changes.
     call_command("collectstatic", "--noinput", verbosity=0)
+    # The URLconf (every app's views and the API) now, not on the first visitor's request (about half a second).
+    import romashka.urls  # noqa: F401
     from romashka.wsgi import application
 
     if background_refresh:
