@@ -6,6 +6,7 @@ import io
 from pathlib import Path
 
 import pytest
+from django.db import connection
 from playwright.sync_api import expect
 
 from romashka.feedback.models import Answer
@@ -48,6 +49,15 @@ def test_a_survey_link_is_answered_once(sign_in, demo_network_live, live_server,
         assert Answer.objects.filter(kind="employee").count() == before + 1
         answer = Answer.objects.filter(kind="employee", comment="Больше поваров в выходные").get()
         assert (answer.score, answer.satisfaction, answer.party_id) == (9, 4, None)
+        if connection.vendor == "postgresql":
+            # The used link and the anonymous answer were written by different transactions.
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT xmin::text FROM feedback_answer WHERE id = %s", [answer.pk])
+                answer_xmin = cursor.fetchone()[0]
+                cursor.execute("SELECT xmin::text FROM feedback_surveylink WHERE used AND wave_id = %s",
+                               [answer.wave_id])
+                link_xmins = {row[0] for row in cursor.fetchall()}
+            assert link_xmins and answer_xmin not in link_xmins
 
         respondent.goto(url)
         expect(respondent.get_by_test_id("link-problem")).to_contain_text("Ответ уже получен")

@@ -157,3 +157,19 @@ def test_a_detractor_becomes_a_call_for_the_location_manager(client, issue):
     promoter = client.post(_url(links[1].token), {"score": "10"})
     assert promoter.status_code in (200, 410)
     assert not Task.objects.filter(party_id=links[1].party_id, note__startswith="NPS").exists()
+
+
+def test_a_failed_write_gives_the_link_back(issue):
+    import pytest
+
+    from romashka.feedback.services import ParsedAnswer, answer_submit
+
+    wave, links = issue(SurveyKind.EMPLOYEE, location=Location.objects.get(code="MSK-01"))
+    before = Answer.objects.count()
+    with mock.patch("romashka.feedback.services._answer_write", side_effect=RuntimeError("disk full")), \
+            pytest.raises(RuntimeError):
+        answer_submit(token=links[0].token, parsed=ParsedAnswer(score=8, satisfaction=3), today=DEMO_UNTIL)
+    assert Answer.objects.count() == before
+    assert not SurveyLink.objects.get(wave=wave, party_id=links[0].party_id).used
+    answer_submit(token=links[0].token, parsed=ParsedAnswer(score=8, satisfaction=3), today=DEMO_UNTIL)
+    assert SurveyLink.objects.get(wave=wave, party_id=links[0].party_id).used

@@ -281,13 +281,32 @@ class ParsedAnswer:
     services: dict[int, tuple[int, int, int, str]] | None = None
 
 
-@transaction.atomic
 def answer_submit(*, token: str, parsed: ParsedAnswer, today: date) -> Answer:
-    """Writes the answer of a link and marks the link used; LinkProblem (nothing written) when it cannot be."""
+    """Writes the answer of a link and marks the link used; LinkProblem (nothing written) when it cannot be.
+
+    The link is claimed in a transaction of its own and the answer written in the next one, so the two rows
+    never share a transaction id (PostgreSQL's xmin would otherwise join an anonymous answer to its link);
+    the claim is a conditional update, so two posts at once cannot both answer, and it is undone if the
+    answer cannot be written.
+    """
     link = link_open(token, today)
-    locked = SurveyLink.objects.select_for_update().get(pk=link.pk)
-    if locked.used:
+    with transaction.atomic():
+        claimed = SurveyLink.objects.filter(pk=link.pk, used=False).update(used=True)
+    if not claimed:
         raise LinkProblem(USED)
+    try:
+        with transaction.atomic():
+            answer = _answer_write(link, parsed, today)
+    except Exception:
+        SurveyLink.objects.filter(pk=link.pk).update(used=False)
+        raise
+    survey = link.wave.survey
+    if survey.kind == SurveyKind.CLIENT and answer.score is not None and answer.score <= 6:
+        detractor_tasks_create(organisation=survey.organisation, since=today, until=today)
+    return answer
+
+
+def _answer_write(link: SurveyLink, parsed: ParsedAnswer, today: date) -> Answer:
     survey = link.wave.survey
     anonymous = survey.kind in ANONYMOUS_KINDS
     answer = Answer.objects.create(
@@ -304,9 +323,6 @@ def answer_submit(*, token: str, parsed: ParsedAnswer, today: date) -> Answer:
         ServiceRating.objects.bulk_create([
             ServiceRating(answer=answer, provider_id=provider_id, quality=q, speed=s, courtesy=c, comment=text)
             for provider_id, (q, s, c, text) in parsed.services.items()])
-    SurveyLink.objects.filter(pk=link.pk).update(used=True)
-    if survey.kind == SurveyKind.CLIENT and answer.score is not None and answer.score <= 6:
-        detractor_tasks_create(organisation=survey.organisation, since=today, until=today)
     return answer
 
 
