@@ -46,28 +46,31 @@ def _band_q(column: str, condition: SegmentCondition, *, whole: bool) -> Q:
     return q
 
 
+# Characteristics that are a party's column (or a column next to it): the condition lists the values.
+VALUE_COLUMNS = {
+    SegmentField.CITY: "city",
+    SegmentField.LOCATION: "home_location__code",
+    SegmentField.GENDER: "gender",
+    SegmentField.ACQUISITION_CHANNEL: "acquisition_channel",
+    SegmentField.FORM: "form",
+    SegmentField.STATUS: "status_snapshot__status",
+    SegmentField.INDUSTRY: "company_profile__industry",
+    SegmentField.COMPANY_SIZE: "company_profile__size",
+}
+
+
+def _bought(categories) -> Exists:
+    """The party bought (a positive receipt line) in one of the product categories."""
+    return Exists(Purchase.objects.filter(party_id=OuterRef("pk"), category__in=categories, amount__gt=0))
+
+
 def _condition_q(condition: SegmentCondition, as_of: date) -> Q:
     values = condition.value_list
     field = condition.field
-    if field == SegmentField.CITY:
-        return Q(city__in=values)
-    if field == SegmentField.LOCATION:
-        return Q(home_location__code__in=values)
-    if field == SegmentField.GENDER:
-        return Q(gender__in=values)
-    if field == SegmentField.ACQUISITION_CHANNEL:
-        return Q(acquisition_channel__in=values)
-    if field == SegmentField.FORM:
-        return Q(form__in=values)
-    if field == SegmentField.STATUS:
-        return Q(status_snapshot__status__in=values)
-    if field == SegmentField.INDUSTRY:
-        return Q(company_profile__industry__in=values)
-    if field == SegmentField.COMPANY_SIZE:
-        return Q(company_profile__size__in=values)
+    if field in VALUE_COLUMNS:
+        return Q(**{f"{VALUE_COLUMNS[field]}__in": values})
     if field == SegmentField.CATEGORY:
-        bought = Purchase.objects.filter(party_id=OuterRef("pk"), category__in=values, amount__gt=0)
-        return Q(Exists(bought))
+        return Q(_bought(values))
     if field == SegmentField.AGE:
         # Age a ≥ from ⇔ born on or before as_of − from years; a ≤ to ⇔ born after as_of − (to + 1) years.
         q = Q(birthday__isnull=False)
@@ -464,9 +467,7 @@ def job_map(*, user) -> list[dict]:
         links = list(job.product_links.all())
         purchase_categories = sorted({link.product.purchase_category for link in links
                                       if link.product.purchase_category})
-        matched = clients.filter(Exists(Purchase.objects.filter(
-            party_id=OuterRef("pk"), category__in=purchase_categories, amount__gt=0))).count() \
-            if purchase_categories else 0
+        matched = clients.filter(_bought(purchase_categories)).count() if purchase_categories else 0
         rows.append({"job": job, "links": links, "interviews": interviews.get(job.pk, 0),
                      "categories": sorted({link.category for link in links if link.category}, key=lambda c: c.name),
                      "matched_clients": matched})
@@ -483,8 +484,7 @@ def category_matches(*, user) -> list[dict]:
     for category in categories:
         links = list(category.product_links.all())
         bought = sorted({link.product.purchase_category for link in links if link.product.purchase_category})
-        matched = clients.filter(Exists(Purchase.objects.filter(
-            party_id=OuterRef("pk"), category__in=bought, amount__gt=0))).count() if bought else 0
+        matched = clients.filter(_bought(bought)).count() if bought else 0
         rows.append({"category": category, "products": sorted({link.product.name for link in links}),
                      "jobs": sorted({link.job.name for link in links}), "matched_clients": matched})
     return rows

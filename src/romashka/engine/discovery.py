@@ -122,23 +122,26 @@ def rfm_grid_expr(scores: ibis.Table) -> ibis.Table:
     )
 
 
+def _ranked(figures: ibis.Table) -> ibis.Table:
+    """Customers with positive money, richest first: position (from 1), running total, total and count."""
+    positive = figures.filter(figures.monetary > 0)
+    order = [positive.monetary.desc(), positive.customer_id]
+    return positive.mutate(
+        position=ibis.row_number().over(order_by=order) + 1,
+        running=positive.monetary.sum().over(order_by=order, rows=(None, 0)),
+        total=positive.monetary.sum().over(),
+        clients=positive.count().over(),
+    )
+
+
 def pareto_expr(figures: ibis.Table, *, points: int = 100) -> ibis.Table:
     """The Pareto curve: (client_share, revenue_share) at `points` even steps of the clients sorted by money.
 
     Only customers with positive money count; client_share k/points is the top ⌈k·n/points⌉ customers.
     """
-    positive = figures.filter(figures.monetary > 0)
-    ranked = positive.mutate(
-        position=ibis.row_number().over(order_by=[positive.monetary.desc(), positive.customer_id]) + 1,
-        running=positive.monetary.sum().over(order_by=[positive.monetary.desc(), positive.customer_id],
-                                             rows=(None, 0)),
-        clients=positive.count().over(),
-        total=positive.monetary.sum().over(),
-    )
-    bucket = (ranked.position * points / ranked.clients).ceil().cast(dt.int64)
-    curve = ranked.mutate(step=bucket).group_by("step").aggregate(
-        running=ranked.running.max(), total=ranked.total.max()
-    )
+    ranked = _ranked(figures)
+    curve = ranked.mutate(step=(ranked.position * points / ranked.clients).ceil().cast(dt.int64)).group_by(
+        "step").aggregate(running=ranked.running.max(), total=ranked.total.max())
     return curve.select(
         client_share=curve.step.cast(dt.float64) / points,
         revenue_share=(curve.running.cast(dt.float64) / curve.total.cast(dt.float64)),
@@ -146,15 +149,8 @@ def pareto_expr(figures: ibis.Table, *, points: int = 100) -> ibis.Table:
 
 
 def pareto_share_expr(figures: ibis.Table, *, revenue_share: float = 0.8) -> ibis.Table:
-    """One row: clients (with positive money), top_clients (the fewest who bring `revenue_share` of it), share."""
-    positive = figures.filter(figures.monetary > 0)
-    order = [positive.monetary.desc(), positive.customer_id]
-    ranked = positive.mutate(
-        position=ibis.row_number().over(order_by=order) + 1,
-        running=positive.monetary.sum().over(order_by=order, rows=(None, 0)),
-        total=positive.monetary.sum().over(),
-        clients=positive.count().over(),
-    )
+    """One row: clients (with positive money), top_clients (the fewest who bring `revenue_share` of it)."""
+    ranked = _ranked(figures)
     reached = ranked.filter(ranked.running.cast(dt.float64) >= ranked.total.cast(dt.float64) * revenue_share)
     return reached.aggregate(top_clients=reached.position.min(), clients=reached.clients.max())
 
