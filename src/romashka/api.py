@@ -197,3 +197,6 @@ api.add_router("/", discovery_router)
 from romashka.feedback.api import router as feedback_router  # noqa: E402
 
 api.add_router("/", feedback_router)
+from romashka.imports.api import router as imports_router  # noqa: E402
+
+api.add_router("/", imports_router)
