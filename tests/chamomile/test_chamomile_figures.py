@@ -284,3 +284,11 @@ def test_the_facts_hold_every_month_end_and_an_empty_month_before_the_first_even
     assert selectors.guest_status_counts(owner_scope(org), date(2026, 10, 31), state)["novice"] == 5
     assert selectors.guest_status_counts(partner_scope(org, net["franchise"]), AS_OF, state) == {
         "prospect": 0, "lead": 0, "novice": 0, "fan": 1, "dormant": 0, "lost": 0}
+
+
+def test_a_change_that_rounds_to_zero_has_no_sign():
+    from romashka.chamomile.templatetags.chamomile_tags import signed_figure
+
+    assert signed_figure(Decimal("-0.004"), "percent").startswith("±")
+    assert signed_figure(Decimal("-0.4"), "percent").startswith("−")
+    assert signed_figure(Decimal("61"), "clients") == "+61" and signed_figure(None, "clients") == "—"

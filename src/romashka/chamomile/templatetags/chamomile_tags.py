@@ -40,7 +40,9 @@ def signed_figure(value, unit: str) -> str:
     if value is None:
         return "—"
     text = format_figure(abs(value), unit)
-    return ("+" if value > 0 else "−" if value < 0 else "±") + text
+    if not any(digit in "123456789" for digit in text):  # rounds to zero: no sign, not "−0,0"
+        return "±" + text
+    return ("+" if value > 0 else "−") + text
 
 
 @register.filter
