@@ -352,7 +352,8 @@ def import_file(
     options = ImportOptions(kind=kind.value if kind else None, mapping=mapping or None, encoding=encoding,
                             delimiter=delimiter, date_format=date_format, source=source)
     labels = {"reading": "reading the file", "checking": "checking", "clients": "clients", "channels": "contacts",
-              "purchases": "purchases", "statuses": "refreshing statuses", "done": "done"}
+              "staging": "preparing purchases", "purchases": "purchases", "statuses": "refreshing statuses",
+              "done": "done"}
     started = time.perf_counter()
     try:
         with Progress(TextColumn("{task.description}"), BarColumn(), TextColumn("{task.completed:,}/{task.total:,}"),

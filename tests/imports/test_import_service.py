@@ -165,3 +165,37 @@ def test_bad_input_writes_nothing(tmp_path, organisation):
         file_import(organisation=organisation, path=path)
     assert Purchase.objects.count() == purchases
     assert connection.vendor in ("sqlite", "postgresql")
+
+
+def test_rows_are_staged_before_the_write_transaction_which_is_a_few_statements(tmp_path, organisation, monkeypatch):
+    """SQLite locks the whole database for a write transaction: the rows go to TEMP tables before it, and
+    inside it only a handful of INSERT … SELECT statements run (PostgreSQL: COPY in the transaction)."""
+    from romashka.imports import services
+
+    location = Location.objects.filter(organisation=organisation).first()
+    path = purchases_file(tmp_path, location.code)
+    outer = len(connection.savepoint_ids)  # the test's own transaction
+    staged, inside = [], []
+    real_insert = services._sqlite_insert
+
+    def spy_insert(target, table, *args, **kwargs):
+        staged.append((table, len(connection.savepoint_ids)))
+        return real_insert(target, table, *args, **kwargs)
+
+    def spy_execute(execute, sql, params, many, context):
+        if len(connection.savepoint_ids) > outer:
+            inside.append((sql.split()[0], many))
+        return execute(sql, params, many, context)
+
+    monkeypatch.setattr(services, "_sqlite_insert", spy_insert)
+    with connection.execute_wrapper(spy_execute):
+        result = file_import(organisation=organisation, path=path, options=ImportOptions(source="lock"), refresh=False)
+    assert result["added"] == 4
+    if connection.vendor == "sqlite":
+        assert {table for table, _depth in staged} == {
+            "temp.import_new_clients", "temp.import_customers", "temp.import_purchases"}
+        assert {depth for _table, depth in staged} == {outer}  # all before the transaction
+        assert not any(many for _sql, many in inside)  # no executemany under the lock
+        assert len(inside) < 20
+    else:
+        assert staged == []

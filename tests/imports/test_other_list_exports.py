@@ -74,7 +74,7 @@ def test_supplier_orders_export_for_the_owner_and_only_the_partners_locations(lo
     client, _user = signed_in(login, "owner")
     order = SupplierOrder.objects.order_by("pk").first()
     rows = csv_rows(client.get("/data/export/supplier-orders/", {"sep": ";", "supplier": order.supplier_id}))
-    assert rows[0] == ["date", "supplier", "supplier's tax id (INN)", "location", "amount", "reference"]
+    assert rows[0] == ["date", "supplier", "Supplier's tax id (INN)", "location", "amount", "reference"]
     expected = SupplierOrder.objects.filter(supplier_id=order.supplier_id)
     assert len(rows) - 1 == expected.count()
     assert sum(Decimal(r[4]) for r in rows[1:]) == sum(o.amount for o in expected)

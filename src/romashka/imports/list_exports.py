@@ -114,11 +114,11 @@ def supplier_orders_export(request: HttpRequest) -> HttpResponse:
             yield [order.ordered_on, order.supplier.name, order.supplier.external_id or "",
                    order.location.name if order.location else "", order.amount, order.reference]
 
-    header = [_("date"), _("supplier"), _("supplier's tax id (INN)"), _("location"), _("amount"), _("reference")]
+    header = [_("date"), _("supplier"), _("Supplier's tax id (INN)"), _("location"), _("amount"), _("reference")]
     basename = f"supplier-orders-{supplier_id}-{timezone.localdate()}" if supplier_id else (
         f"supplier-orders-{timezone.localdate()}")
     return exports.export_response(request, basename=basename, header=header, rows=rows(),
-                                   sheet_title=_("Supplier orders"))
+                                   sheet_title=_("supplier orders"))
 
 
 @login_required
@@ -145,7 +145,7 @@ def survey_answers_export(request: HttpRequest) -> HttpResponse:
         rows = ([a.month, a.location.name if a.location else "", a.department.name if a.department else "",
                  a.score, a.satisfaction, a.comment] for a in answers)
         return exports.export_response(request, basename=basename, header=header, rows=rows,
-                                       sheet_title=_("Survey answers"))
+                                       sheet_title=_("survey answers"))
     queryset = selectors.answers_visible(scope, kind).select_related("party", "location", "survey").order_by(
         "-answered_on", "-pk")
     if survey_id is not None:
@@ -163,4 +163,4 @@ def survey_answers_export(request: HttpRequest) -> HttpResponse:
     header = [_("answered"), _("month"), _("location"), _("respondent"), _("external id"), _("score 0–10"),
               _("satisfaction 1–5"), _("why"), _("survey")]
     return exports.export_response(request, basename=basename, header=header, rows=named_rows(),
-                                   sheet_title=_("Survey answers"))
+                                   sheet_title=_("survey answers"))

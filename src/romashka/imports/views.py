@@ -161,6 +161,7 @@ def _progress_context(job: ImportJob) -> dict:
     stages = {
         "queued": _("Waiting to start"), "reading": _("Reading the file"), "checking": _("Checking the rows"),
         "clients": _("Adding new clients"), "channels": _("Adding contacts"), "purchases": _("Writing purchases"),
+        "staging": _("Writing purchases"),
         "statuses": _("Refreshing the client's path"), "done": _("Done"), "failed": _("Failed"),
     }
     percent = 100 if job.state == ImportJob.State.DONE else int(100 * done / total) if total else 0
