@@ -44,6 +44,8 @@ def test_the_segment_table_lists_every_demo_segment_with_all_clients_first(clien
 
 def test_the_editor_saves_a_segment_and_names_a_bad_condition(client, login):
     login(client, "crm")
+    editor = client.get("/segments/new/").content.decode()
+    assert 'data-testid="known-values"' in editor and "MSK-01" in editor and "рекомендация" in editor
     data = {"name": "Москва, женщины", "description": "", "c-TOTAL_FORMS": "3", "c-INITIAL_FORMS": "0",
             "c-MIN_NUM_FORMS": "3", "c-MAX_NUM_FORMS": "3",
             "c-0-field": "city", "c-0-values": "Москва", "c-1-field": "gender", "c-1-values": "f",

@@ -18,6 +18,7 @@ from romashka.discovery.choices import RFM_CELL_COLOURS, NotOursReason, RfmCell,
 from romashka.discovery.models import (
     ClientCategory,
     CommitteeMember,
+    CompanyProfile,
     Interview,
     Job,
     NotOurClient,
@@ -512,3 +513,31 @@ def not_ours_report(*, user) -> dict:
             "by_reason": [(NotOursReason(reason).label, n) for reason, n in by_reason.most_common()],
             "total": not_ours_parties(organisation_id=scope.organisation_id).filter(
                 pk__in=visible.values("pk")).count()}
+
+
+def known_values(*, user) -> list[tuple[str, list[str]]]:
+    """For the segment editor: the values each list characteristic takes in the organisation's data."""
+    from romashka.core.models import Location
+    from romashka.discovery.choices import CompanySize
+
+    scope = require(user, Capability.VIEW_DISCOVERY)
+    guests = guests_of(scope.organisation_id)
+
+    def distinct(queryset, column: str) -> list[str]:
+        return sorted(v for v in queryset.exclude(**{column: ""}).values_list(column, flat=True).distinct() if v)
+
+    return [
+        (SegmentField.CITY.label, distinct(guests, "city")),
+        (SegmentField.LOCATION.label, distinct(Location.objects.filter(organisation_id=scope.organisation_id), "code")),
+        (SegmentField.ACQUISITION_CHANNEL.label, distinct(guests, "acquisition_channel")),
+        # The last month's receipts through the (organisation, day) index: a scan of every purchase takes seconds.
+        (SegmentField.CATEGORY.label, distinct(Purchase.objects.filter(
+            organisation_id=scope.organisation_id,
+            purchased_on__gte=figures_as_of(scope.organisation_id) - timedelta(days=30)), "category")),
+        (SegmentField.INDUSTRY.label, distinct(CompanyProfile.objects.filter(
+            party__organisation_id=scope.organisation_id), "industry")),
+        (SegmentField.STATUS.label, list(Status.values)),
+        (SegmentField.GENDER.label, ["f", "m"]),
+        (SegmentField.FORM.label, list(PartyForm.values)),
+        (SegmentField.COMPANY_SIZE.label, list(CompanySize.values)),
+    ]

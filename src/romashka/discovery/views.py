@@ -17,7 +17,7 @@ from romashka.core import access
 from romashka.core.access import Capability
 from romashka.core.masking import mask_external_id
 from romashka.discovery import forms, selectors, services
-from romashka.discovery.choices import LIGHT_CELLS, RfmCell, SegmentField
+from romashka.discovery.choices import LIGHT_CELLS, RfmCell
 from romashka.discovery.models import NotOurClient
 from romashka.web.exports import export_response
 
@@ -139,7 +139,7 @@ def segment_edit(request: HttpRequest, segment_id: int | None = None) -> HttpRes
                                             else [{}, {}, {}])
     return render(request, "discovery/segment_edit.html", _base(
         request, "segments", form=form, conditions=conditions, segment=segment,
-        field_help=[(f.value, f.label) for f in SegmentField]))
+        known=selectors.known_values(user=request.user)))
 
 
 @login_required
