@@ -84,33 +84,54 @@ def test_nps_by_location_and_month_with_its_interval(shop):
     assert (network_march.promoters, network_march.passives, network_march.detractors) == (4, 1, 3)
 
 
-def test_enps_groups_under_five_answers_are_hidden(shop):
+def _gamma(shop) -> Location:
+    return Location.objects.create(organisation=shop["org"], code="C", name="Gamma", city="X")
+
+
+def _three_staff_groups(shop) -> Location:
+    """March eNPS answers: Alpha five (40), Beta four (too few), Gamma six."""
+    gamma = _gamma(shop)
     shop["answers"]("employee", shop["a"], MARCH, [10, 9, 9, 5, 7], department=shop["kitchen"], satisfaction=4)
     shop["answers"]("employee", shop["b"], MARCH, [10, 10, 10, 10], department=shop["hall"], satisfaction=5)
-    scope = _scope(shop["org"])
-    by_location = selectors.score_table(scope=scope, kind=SurveyKind.EMPLOYEE, as_of=AS_OF)
+    shop["answers"]("employee", gamma, MARCH, [10, 10, 8, 8, 3, 9], department=shop["kitchen"], satisfaction=3)
+    return gamma
+
+
+def test_enps_groups_under_five_answers_are_hidden(shop):
+    shop["answers"]("employee", shop["a"], MARCH, [10, 9, 9, 5, 7], department=shop["kitchen"], satisfaction=4)
+    shop["answers"]("employee", shop["b"], FEBRUARY, [10, 10, 10, 10], department=shop["hall"], satisfaction=5)
+    by_location = selectors.score_table(scope=_scope(shop["org"]), kind=SurveyKind.EMPLOYEE, as_of=AS_OF)
     alpha, beta = by_location.rows
     assert alpha.cells[-1].estimate.nps == pytest.approx(40.0) and not alpha.cells[-1].hidden
     assert alpha.cells[-1].satisfaction == pytest.approx(4.0)
-    assert beta.cells[-1].hidden and beta.cells[-1].estimate.nps is None and beta.total.hidden
-    assert by_location.network.cells[-1].estimate.answers == 9
+    assert beta.cells[-2].hidden and beta.cells[-2].estimate.nps is None and beta.total.hidden
+    assert beta.cells[-2].answers == 0  # not even the number of answers is shown
+
+
+def test_a_hidden_group_cannot_be_worked_out_from_the_network(shop):
+    _three_staff_groups(shop)
+    table = selectors.score_table(scope=_scope(shop["org"]), kind=SurveyKind.EMPLOYEE, as_of=AS_OF)
+    alpha, beta, gamma = table.rows
+    assert table.network.cells[-1].estimate.answers == 15
+    # Beta's four are hidden; Alpha, the smallest shown group, is hidden with it, or network − the rest = Beta.
+    assert beta.cells[-1].hidden and alpha.cells[-1].hidden and alpha.total.hidden
+    assert not gamma.cells[-1].hidden and gamma.cells[-1].estimate.nps == pytest.approx(100 * (3 - 1) / 6)
 
 
 def test_the_staff_page_shows_fewer_than_five_and_never_a_person(client, shop):
-    shop["answers"]("employee", shop["a"], MARCH, [10, 9, 9, 5, 7], department=shop["kitchen"], satisfaction=4)
-    shop["answers"]("employee", shop["b"], MARCH, [10, 10, 10, 10], department=shop["hall"], satisfaction=5)
+    _three_staff_groups(shop)
     _login(client, "o_hr")
     page = client.get("/feedback/staff/", {"as_of": AS_OF.isoformat()})
     assert page.status_code == 200
     body = page.content.decode()
     assert "меньше 5 ответов" in body
     table = page.context["by_location"]
-    assert [c.hidden for c in table.rows[1].cells if c.hidden or c.answers] == [True]
-    export = _text(client.get("/feedback/export/employee-answers/"))
+    assert [row.cells[-1].hidden for row in table.rows] == [True, True, False]
+    export = _text(client.get("/feedback/export/employee-answers/", {"as_of": AS_OF.isoformat()}))
     rows = list(csv.reader(io.StringIO(export), delimiter=";" if ";" in export.splitlines()[0] else ","))
-    assert len(rows) == 1 + 5  # only Alpha's five; Beta's four are a group too small to show
-    assert all(row[1] == "Alpha" for row in rows[1:])
-    assert [row[3] for row in rows[1:]] == ["5", "7", "9", "9", "10"]  # by score, not by arrival
+    assert len(rows) == 1 + 6  # only Gamma's six: Alpha and Beta are hidden in the table
+    assert all(row[1] == "Gamma" for row in rows[1:])
+    assert [row[3] for row in rows[1:]] == ["3", "8", "8", "9", "10", "10"]  # by score, not by arrival
 
 
 def test_internal_service_matrix_hides_small_pairs(shop):
@@ -192,8 +213,7 @@ def test_roles_and_scopes_on_pages_api_and_exports(client, shop):
 
 def test_api_scores_and_anonymous_answers(client, shop):
     shop["answers"]("client", shop["a"], MARCH, [10, 9, 9, 8, 3, 0])
-    shop["answers"]("employee", shop["b"], MARCH, [10, 10, 10, 10], department=shop["hall"], satisfaction=5)
-    shop["answers"]("employee", shop["a"], MARCH, [10, 9, 9, 5, 7], department=shop["kitchen"], satisfaction=4)
+    _three_staff_groups(shop)
     _login(client, "o_owner")
     scores = client.get("/api/feedback/scores", {"kind": "client", "as_of": AS_OF.isoformat()}).json()
     alpha = scores["groups"][0]
@@ -203,8 +223,8 @@ def test_api_scores_and_anonymous_answers(client, shop):
     beta = next(g for g in enps["groups"] if g["name"] == "Beta")
     assert beta["months"][-1] == {"month": "2026-03-01", "answers": None, "hidden": True, "nps": None, "low": None,
                                   "high": None, "satisfaction": None}
-    anonymous = client.get("/api/feedback/answers/anonymous", {"kind": "employee"}).json()
-    assert anonymous["count"] == 5
+    anonymous = client.get("/api/feedback/answers/anonymous", {"kind": "employee", "as_of": AS_OF.isoformat()}).json()
+    assert anonymous["count"] == 6
     assert set(anonymous["items"][0]) == {"month", "location_id", "department_id", "score", "satisfaction", "comment"}
     bad = client.get("/api/feedback/scores", {"kind": "everyone"})
     assert bad.status_code == 422

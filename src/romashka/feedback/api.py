@@ -187,10 +187,11 @@ def client_answers(request, kind: str = Query("client", pattern="^(client|partne
 @router.get("/feedback/answers/anonymous", response={200: list[AnonymousAnswerOut], **READ_ERRORS},
             summary="eNPS and internal service answers: groups of five or more, in no time order")
 @paginate(Page)
-def anonymous_answers(request, kind: str = Query("employee", pattern="^(employee|internal)$")):
+def anonymous_answers(request, kind: str = Query("employee", pattern="^(employee|internal)$"),
+                      as_of: date | None = None):
     scope = _feedback_scope(request)
     require(request.user, Capability.VIEW_STAFF_FEEDBACK)
-    return selectors.anonymous_answers(scope, kind)
+    return selectors.anonymous_answers(scope, kind, as_of or timezone.localdate())
 
 
 def _estimate(cell, month) -> dict:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import bisect
 from collections import defaultdict
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 from decimal import Decimal
 
@@ -64,6 +64,7 @@ class Cell:
     estimate: NpsEstimate
     satisfaction: float | None
     hidden: bool = False
+    count: int = field(default=0, repr=False)  # the answers behind it, hidden or not; never shown when hidden
 
     @property
     def answers(self) -> int:
@@ -73,11 +74,49 @@ class Cell:
 EMPTY = Cell(nps_interval(0, 0, 0), None)
 
 
+def _hidden(count: int) -> Cell:
+    return Cell(nps_interval(0, 0, 0), None, hidden=True, count=count)
+
+
 def _cell(row: dict, anonymous: bool) -> Cell:
     estimate = nps_interval(row["promoters"], row["passives"], row["detractors"])
-    if anonymous and estimate.answers < MIN_GROUP_ANSWERS:
-        return Cell(nps_interval(0, 0, 0), None, hidden=estimate.answers > 0)
-    return Cell(estimate, float(row["satisfaction"]) if row["satisfaction"] is not None else None)
+    if anonymous and 0 < estimate.answers < MIN_GROUP_ANSWERS:
+        return _hidden(estimate.answers)
+    satisfaction = float(row["satisfaction"]) if row["satisfaction"] is not None else None
+    return Cell(estimate, satisfaction, count=estimate.answers)
+
+
+def _suppress(cells: list[Cell]) -> bool:
+    """Hides the smallest shown cells of a line whose total is shown (a month over the groups, a group over
+    the months) until its hidden cells hold five answers or more together: otherwise subtracting the shown
+    cells from the total would give away a hidden group. True when it hid something."""
+    changed = False
+    while 0 < sum(c.count for c in cells if c.hidden) < MIN_GROUP_ANSWERS:
+        shown = [index for index, c in enumerate(cells) if not c.hidden and c.count]
+        if not shown:
+            break
+        smallest = min(shown, key=lambda index: cells[index].count)
+        cells[smallest] = _hidden(cells[smallest].count)
+        changed = True
+    return changed
+
+
+def _suppress_table(grid: list[list[Cell]]) -> None:
+    """Complementary suppression over rows (each a group's months and, last, its total) and columns."""
+    for _round in range(10):  # each round only hides; a few rounds settle any table
+        changed = False
+        for line in grid:
+            months = line[:-1]
+            changed |= _suppress(months)
+            line[:-1] = months
+        for column in range(len(grid[0]) if grid else 0):
+            cells = [line[column] for line in grid]
+            if _suppress(cells):
+                changed = True
+                for line, cell in zip(grid, cells, strict=True):
+                    line[column] = cell
+        if not changed:
+            return
 
 
 @dataclass(frozen=True)
@@ -106,10 +145,10 @@ def score_table(*, scope: Scope, kind: str, as_of: date, by: str = "location", m
     anonymous = kind == SurveyKind.EMPLOYEE
     answers = answers_visible(scope, kind).filter(month__gte=month_list[0], month__lte=month_list[-1],
                                                    score__isnull=False)
-    field = "location_id" if by == "location" else "department_id"
-    per_month = {(row[field], row["month"]): _cell(row, anonymous)
-                 for row in answers.order_by().values(field, "month").annotate(**_nps_counts())}
-    totals = {row[field]: _cell(row, anonymous) for row in answers.order_by().values(field).annotate(**_nps_counts())}
+    group = "location_id" if by == "location" else "department_id"
+    per_month = {(row[group], row["month"]): _cell(row, anonymous)
+                 for row in answers.order_by().values(group, "month").annotate(**_nps_counts())}
+    totals = {row[group]: _cell(row, anonymous) for row in answers.order_by().values(group).annotate(**_nps_counts())}
     network_months = {row["month"]: _cell(row, anonymous)
                       for row in answers.order_by().values("month").annotate(**_nps_counts())}
     network_total = answers.aggregate(**_nps_counts())
@@ -118,9 +157,12 @@ def score_table(*, scope: Scope, kind: str, as_of: date, by: str = "location", m
                      .values_list("pk", "name"))
     else:
         names = dict(Department.objects.filter(organisation_id=scope.organisation_id).values_list("pk", "name"))
-    keys = [key for key in names if key in totals]
-    rows = [GroupRow(key, names[key], [per_month.get((key, m), EMPTY) for m in month_list], totals[key])
-            for key in sorted(keys, key=lambda k: names[k])]
+    keys = sorted([key for key in names if key in totals], key=lambda k: names[k])
+    grid = [[per_month.get((key, m), EMPTY) for m in month_list] + [totals[key]] for key in keys]
+    if anonymous:
+        # A hidden group must not be recoverable as the network's (or its own total's) remainder.
+        _suppress_table(grid)
+    rows = [GroupRow(key, names[key], line[:-1], line[-1]) for key, line in zip(keys, grid, strict=True)]
     network = GroupRow(NETWORK, "", [network_months.get(m, EMPTY) for m in month_list],
                        _cell(network_total, anonymous))
     return ScoreTable(kind, by, month_list, rows, network)
@@ -299,14 +341,15 @@ def link_points(*, scope: Scope, as_of: date, months: int = 12) -> tuple[list[Li
     month_list = months_back(as_of, months)
     cycle_days = Organisation.objects.get(pk=scope.organisation_id).default_cycle_days
 
-    def cells(kind: str, anonymous: bool) -> dict[tuple[int, date], Cell]:
-        answers = answers_visible(scope, kind).filter(month__gte=month_list[0], month__lte=month_list[-1],
-                                                       location__isnull=False, score__isnull=False)
-        return {(row["location_id"], row["month"]): _cell(row, anonymous)
-                for row in answers.order_by().values("location_id", "month").annotate(**_nps_counts())}
-
-    staff = cells(SurveyKind.EMPLOYEE, True)
-    clients = cells(SurveyKind.CLIENT, False)
+    # The staff's cells as the eNPS table shows them, complementary suppression included, so the link page
+    # gives away no group the table hides.
+    table = score_table(scope=scope, kind=SurveyKind.EMPLOYEE, as_of=as_of, months=months)
+    staff = {(row.key, month): cell for row in table.rows
+             for month, cell in zip(table.months, row.cells, strict=True) if cell.count}
+    client_answers = answers_visible(scope, SurveyKind.CLIENT).filter(
+        month__gte=month_list[0], month__lte=month_list[-1], location__isnull=False, score__isnull=False)
+    clients = {(row["location_id"], row["month"]): _cell(row, False)
+               for row in client_answers.order_by().values("location_id", "month").annotate(**_nps_counts())}
     retention = fan_retention(scope=scope, months=month_list, as_of=as_of, cycle_days=cycle_days)
     revenue = revenue_per_client(scope=scope, months=month_list)
     names = dict(Location.objects.filter(organisation_id=scope.organisation_id).values_list("pk", "name"))
@@ -358,13 +401,20 @@ def client_answers(scope: Scope) -> QuerySet[Answer]:
             .order_by("-answered_on", "-pk"))
 
 
-def anonymous_answers(scope: Scope, kind: str) -> list[Answer]:
-    """Answers of an anonymous kind, only of (location, department, month) groups of five or more, in an order
-    that says nothing about when each came in (by group, then score)."""
-    answers = answers_visible(scope, kind)
+def anonymous_answers(scope: Scope, kind: str, as_of: date) -> list[Answer]:
+    """Answers of an anonymous kind in the twelve months to as_of, only of (location, department, month)
+    groups of five or more whose location-month the eNPS table shows too, in an order that says nothing
+    about when each came in (by group, then score)."""
+    months = months_back(as_of)
+    answers = answers_visible(scope, kind).filter(month__gte=months[0], month__lte=months[-1])
     groups = (answers.order_by().values("location_id", "department_id", "month").annotate(n=Count("pk"))
               .filter(n__gte=MIN_GROUP_ANSWERS))
     keys = {(g["location_id"], g["department_id"], g["month"]) for g in groups}
+    if kind == SurveyKind.EMPLOYEE:
+        table = score_table(scope=scope, kind=kind, as_of=as_of)
+        shown = {(row.key, month) for row in table.rows for month, cell in zip(table.months, row.cells, strict=True)
+                 if not cell.hidden}
+        keys = {key for key in keys if key[0] is None or (key[0], key[2]) in shown}
     rows = answers.select_related("location", "department").order_by("month", "location_id", "department_id",
                                                                      "score", "satisfaction", "comment")
     return [a for a in rows if (a.location_id, a.department_id, a.month) in keys]

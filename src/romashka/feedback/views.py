@@ -273,7 +273,7 @@ def export(request: HttpRequest, what: str) -> HttpResponse:
         kind = SurveyKind.EMPLOYEE if what == "employee-answers" else SurveyKind.INTERNAL
         rows = ([a.month.strftime("%Y-%m"), a.location.name if a.location else "",
                  a.department.name if a.department else "", a.score, a.satisfaction, a.comment]
-                for a in selectors.anonymous_answers(scope, kind))
+                for a in selectors.anonymous_answers(scope, kind, as_of))
         return export_response(request, basename=f"{what}-{as_of}", rows=rows, header=[
             _("Month"), _("Location"), _("Department"), _("Score 0–10"), _("Satisfaction"), _("Comment")])
     raise Http404("unknown export")
