@@ -2,7 +2,14 @@
 
 from django.contrib import admin
 
-from romashka.chamomile.models import CommunityInitiative, Investment, Payout, PetalTarget, SupplierOrder
+from romashka.chamomile.models import (
+    CommunityInitiative,
+    FactsBuild,
+    Investment,
+    Payout,
+    PetalTarget,
+    SupplierOrder,
+)
 
 
 @admin.register(SupplierOrder)
@@ -53,3 +60,17 @@ class PetalTargetAdmin(admin.ModelAdmin):
     list_filter = ["figure", "organisation"]
     list_select_related = ["set_by", "organisation"]
     readonly_fields = ["updated_at"]
+
+
+@admin.register(FactsBuild)
+class FactsBuildAdmin(admin.ModelAdmin):
+    """When each organisation's chamomile facts were last rebuilt (after a status refresh), read-only."""
+
+    list_display = ["organisation", "refreshed_on", "built_at", "seconds", "event_watermark", "purchase_watermark"]
+    readonly_fields = list_display
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False

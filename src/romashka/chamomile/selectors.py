@@ -631,7 +631,8 @@ def period_as_of(month: date, today: date) -> date:
     return min(month_end(month), today)
 
 
-def chamomile(*, scope: Scope, month: date, today: date, petals: list[Petal] | None = None) -> list[PetalHealth]:
+def chamomile(*, scope: Scope, month: date, today: date, petals: list[Petal] | None = None,
+              common: dict | None = None) -> list[PetalHealth]:
     """Every visible petal's figures for the month with targets and the previous month's values.
 
     A franchise partner's chamomile has no targets (targets are the network's) and shows its own figures.
@@ -642,7 +643,9 @@ def chamomile(*, scope: Scope, month: date, today: date, petals: list[Petal] | N
     as_of = period_as_of(month, today)
     previous_as_of = month_start(month) - timedelta(days=1)
     targets = {} if is_partner_scope(scope) else targets_in_force(organisation_id=scope.organisation_id, month=month)
-    common: dict = {}  # the facts' state and the scope's locations, read once for both months
+    # The facts' state, the scope's locations, the investors' flows: read once for both months (and for
+    # every month of a summary that passes its own).
+    common = {} if common is None else common
     now_ctx = FigureContext(scope, as_of, common=common)
     before_ctx = FigureContext(scope, previous_as_of, common=common)
     result = []
@@ -670,8 +673,10 @@ class MonthSummary:
 def monthly_summary(*, scope: Scope, until: date, months: int, today: date) -> list[MonthSummary]:
     """The last `months` months, newest first: each petal's health against the targets in force then."""
     last = month_start(until)
+    common: dict = {}
     return [
-        MonthSummary(months_before(last, back), chamomile(scope=scope, month=months_before(last, back), today=today))
+        MonthSummary(months_before(last, back),
+                     chamomile(scope=scope, month=months_before(last, back), today=today, common=common))
         for back in range(months)
     ]
 
