@@ -301,3 +301,11 @@ def test_fan_retention_and_revenue_per_client_by_hand(shop):
                                 purchased_on=date(2026, 2, 10), receipt_ref=f"r{number}")
     assert selectors.revenue_per_client(scope=_scope(org), months=[january, FEBRUARY]) == {
         (alpha.pk, FEBRUARY): D("90.00")}
+
+
+def test_party_answers_are_the_clients_own(shop):
+    mine = shop["answers"]("client", shop["a"], MARCH, [7])[0]
+    shop["answers"]("employee", shop["a"], MARCH, [10] * 5, department=shop["kitchen"])
+    other = Party.objects.create(organisation=shop["org"], name="Other")
+    Answer.objects.filter(pk=shop["answers"]("client", shop["a"], MARCH, [2])[0].pk).update(party=other)
+    assert [a.pk for a in selectors.party_answers(scope=_scope(shop["org"]), party_id=shop["guest"].pk)] == [mine.pk]

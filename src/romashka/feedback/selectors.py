@@ -428,3 +428,11 @@ def detractor_answers(*, organisation_id: int) -> list[tuple[int, date]]:
                                   score__lte=DETRACTOR_MAX, answered_on__isnull=False)
             .order_by().values("party_id").annotate(day=Max("answered_on")).order_by("party_id"))
     return [(row["party_id"], row["day"]) for row in rows]
+
+
+def party_answers(*, scope: Scope, party_id: int) -> QuerySet[Answer]:
+    """A client's (or partner's) own survey answers, newest first, for the client card; never staff answers."""
+    return (Answer.objects.filter(organisation_id=scope.organisation_id, party_id=party_id,
+                                  kind__in=[SurveyKind.CLIENT, SurveyKind.PARTNER])
+            .select_related("location", "survey").prefetch_related("stage_ratings__stage")
+            .order_by("-answered_on", "-pk"))
