@@ -151,3 +151,26 @@ def test_the_touch_editor_limits_a_standard_to_a_segment_and_a_step_to_a_committ
     assert version.segment == segment and version.steps.get().committee_role == "decision_maker"
     page = client.get(response["Location"]).content.decode()
     assert f'<option value="{segment.pk}" selected>' in page
+
+
+def test_business_bounds_replace_quintiles_and_bad_ones_are_named(client, login):
+    from django.contrib.auth import get_user_model
+
+    from romashka.core.access import clients_visible
+
+    login(client, "crm")
+    response = client.post("/segments/rfm/", {"recency_days": "7, 30, 90, 180", "frequency": "2 3 5 10",
+                                              "monetary": ""})
+    assert response.status_code == 302
+    page = client.get("/segments/rfm/").content.decode()
+    assert 'data-testid="rfm-by-bounds"' in page
+    # Champions: R 5 (at most 7 days since the last purchase) and F 4–5 (5 purchase days or more).
+    crm = get_user_model().objects.get(username="crm")
+    expected = clients_visible(crm).filter(status_snapshot__recency_days__lte=7,
+                                           status_snapshot__purchase_days__gte=5).count()
+    listed = client.get("/segments/rfm/cell/?cell=champions&format=csv")
+    assert len(b"".join(listed.streaming_content).decode("utf-8-sig").strip().splitlines()) - 1 == expected > 0
+    refused = client.post("/segments/rfm/", {"recency_days": "30, 7, 90, 180", "frequency": "1, 2", "monetary": ""})
+    assert refused.status_code == 200
+    text = refused.content.decode()
+    assert "Четыре числа" in text and "не отрицательные" in text

@@ -115,6 +115,7 @@ class RfmNamedOut(Schema):
 
 
 class RfmOut(Schema):
+    by_bounds: bool = Field(description="Scored by the business's own bounds; false: by quintiles.")
     customers: int
     revenue: Money
     cells: list[RfmCellOut]
@@ -223,9 +224,10 @@ def segment_clients(request, segment_id: int):
 
 @router.get("/rfm", response={200: RfmOut, **ONE_ERRORS}, tags=["discovery"])
 def rfm(request, query: Query[SegmentQuery]):
-    """The RFM grid (quintile scores 1–5 of recency and frequency) with customers and revenue per cell."""
+    """The RFM grid (scores 1–5 of recency and frequency, by quintiles or the business's bounds) with customers
+    and revenue per cell."""
     grid = selectors.rfm_grid(user=request.auth, segment=_segment(request.auth, query.segment))
-    return {"customers": grid.customers, "revenue": grid.revenue,
+    return {"by_bounds": grid.by_bounds, "customers": grid.customers, "revenue": grid.revenue,
             "cells": [{"r_score": r, "f_score": f, "cell": row["cell"], "customers": row["customers"],
                        "revenue": row["revenue"]} for (r, f), row in sorted(grid.cells.items())],
             "named": [{"cell": n["name"], "label": str(n["label"]), "customers": n["customers"],

@@ -87,3 +87,12 @@ class CommitteeMemberForm(forms.Form):
     role = forms.ChoiceField(label=_("role"), choices=CommitteeRole.choices)
     position = forms.CharField(label=_("position"), max_length=200, required=False)
     email = forms.EmailField(label=_("e-mail"), required=False)
+
+
+class RfmBoundsForm(forms.Form):
+    recency_days = forms.CharField(label=_("recency bounds, days"), required=False, max_length=100,
+                                   widget=forms.TextInput(attrs={"placeholder": "7, 30, 90, 180"}))
+    frequency = forms.CharField(label=_("frequency bounds, purchase days"), required=False, max_length=100,
+                                widget=forms.TextInput(attrs={"placeholder": "2, 3, 5, 10"}))
+    monetary = forms.CharField(label=_("money bounds, ₽"), required=False, max_length=100,
+                               widget=forms.TextInput(attrs={"placeholder": "1000, 3000, 10000, 30000"}))

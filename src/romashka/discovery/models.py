@@ -243,3 +243,25 @@ class Interview(models.Model):
 
     def __str__(self) -> str:
         return f"{self.party} {self.interviewed_on}"
+
+
+class RfmBounds(models.Model):
+    """The business's own RFM bounds (four ascending numbers per figure); without them scores are quintiles."""
+
+    organisation = models.OneToOneField(Organisation, on_delete=models.CASCADE, related_name="rfm_bounds")
+    recency_days = models.CharField(
+        _("recency bounds, days"), max_length=100, blank=True,
+        help_text=_("Four ascending numbers, e.g. 7, 30, 90, 180: up to 7 days since the last purchase scores 5."))
+    frequency = models.CharField(
+        _("frequency bounds, purchase days"), max_length=100, blank=True,
+        help_text=_("Four ascending numbers, e.g. 2, 3, 5, 10: from 10 purchase days scores 5."))
+    monetary = models.CharField(
+        _("money bounds, ₽"), max_length=100, blank=True,
+        help_text=_("Four ascending numbers, e.g. 1000, 3000, 10000, 30000: from 30000 ₽ scores 5."))
+
+    class Meta:
+        verbose_name = _("RFM bounds")
+        verbose_name_plural = _("RFM bounds")
+
+    def __str__(self) -> str:
+        return f"{self.organisation}: {self.recency_days} / {self.frequency} / {self.monetary}"

@@ -22,6 +22,7 @@ from romashka.discovery.models import (
     Interview,
     Job,
     NotOurClient,
+    RfmBounds,
     Segment,
     SegmentCondition,
 )
@@ -280,6 +281,7 @@ class RfmGrid:
     the value ranges each score covers, so a cell is a plain filter on the clients' figures."""
 
     cells: dict[tuple[int, int], dict]  # (r, f) → customers, revenue, cell
+    by_bounds: bool  # the business's own bounds, not quintiles
     named: list[dict]  # name, label, colour, customers, revenue, revenue_share
     customers: int
     revenue: Decimal
@@ -287,12 +289,27 @@ class RfmGrid:
     frequency_ranges: dict[int, tuple[int, int]]
 
 
+def rfm_bounds_of(organisation_id: int):
+    """The organisation's bounds for the engine (engine.discovery.RfmBounds), or None: quintiles."""
+    from romashka.discovery.services import bounds_parse
+    from romashka.engine.discovery import RfmBounds as EngineBounds
+
+    own = RfmBounds.objects.filter(organisation_id=organisation_id).first()
+    if own is None:
+        return None
+    parsed = {name: bounds_parse(getattr(own, name)) for name in ("recency_days", "frequency", "monetary")}
+    if not any(parsed.values()):
+        return None
+    return EngineBounds(**{name: tuple(float(n) for n in value) if value else None for name, value in parsed.items()})
+
+
 def rfm_grid(*, user, segment: Segment | None = None) -> RfmGrid:
     import ibis
 
     from romashka.engine.discovery import CELLS, rfm_scores_expr
 
-    scores = rfm_scores_expr(ibis.memtable(_figures_arrow(discovery_clients(user, segment))))
+    bounds = rfm_bounds_of(require(user, Capability.VIEW_DISCOVERY).organisation_id)
+    scores = rfm_scores_expr(ibis.memtable(_figures_arrow(discovery_clients(user, segment))), bounds=bounds)
     table = _run(scores.group_by(["r_score", "f_score", "cell"]).aggregate(
         customers=scores.count(), revenue=scores.monetary.sum(),
         recency_min=scores.recency_days.min(), recency_max=scores.recency_days.max(),
@@ -315,7 +332,7 @@ def rfm_grid(*, user, segment: Segment | None = None) -> RfmGrid:
         named.append({"name": name, "label": RfmCell(name).label, "colour": RFM_CELL_COLOURS[name],
                       "customers": sum(row["customers"] for row in inside), "revenue": cell_revenue,
                       "revenue_share": _ratio(cell_revenue, revenue)})
-    return RfmGrid(cells=cells, named=named, customers=customers, revenue=revenue, recency_ranges=recency,
+    return RfmGrid(cells=cells, by_bounds=bounds is not None, named=named, customers=customers, revenue=revenue, recency_ranges=recency,
                    frequency_ranges=frequency)
 
 

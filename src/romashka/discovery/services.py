@@ -21,7 +21,14 @@ from romashka.discovery.choices import (
     NotOursReason,
     SegmentField,
 )
-from romashka.discovery.models import CommitteeMember, Interview, NotOurClient, Segment, SegmentCondition
+from romashka.discovery.models import (
+    CommitteeMember,
+    Interview,
+    NotOurClient,
+    RfmBounds,
+    Segment,
+    SegmentCondition,
+)
 
 # The name the interview invitations' touch standard starts with (the demo's and the one made on first use).
 INTERVIEW_STANDARD_PREFIX = "Приглашение на интервью"
@@ -233,3 +240,37 @@ def list_standard_enter(*, user, standard_id: int, party_ids: list[int], on) -> 
     if standard is None:
         raise ValidationError({"standard": _("Choose a touch standard chosen from a list.")})
     return touches.entries_from_list(standard=standard, party_ids=party_ids, on=on)
+
+
+def bounds_parse(text: str) -> tuple[Decimal, Decimal, Decimal, Decimal] | None:
+    """"7, 30, 90, 180" → four ascending numbers; empty → None; ValueError with a message otherwise."""
+    if not text.strip():
+        return None
+    parts = [part for part in text.replace(";", " ").replace(",", " ").split() if part]
+    try:
+        numbers = [Decimal(part) for part in parts]
+    except InvalidOperation:
+        raise ValueError(_("Only numbers, separated by commas or spaces.")) from None
+    if len(numbers) != 4:
+        raise ValueError(_("Four numbers: the bounds between scores 1–2, 2–3, 3–4 and 4–5."))
+    if any(n < 0 for n in numbers) or numbers != sorted(numbers) or len(set(numbers)) != 4:
+        raise ValueError(_("The four numbers go up, none negative."))
+    return numbers[0], numbers[1], numbers[2], numbers[3]
+
+
+def rfm_bounds_set(*, user, recency_days: str, frequency: str, monetary: str) -> RfmBounds:
+    """The organisation's RFM bounds; an empty figure stays on quintiles."""
+    scope = require(user, Capability.MANAGE_TOUCHES)
+    problems: dict[str, str] = {}
+    texts = {"recency_days": recency_days, "frequency": frequency, "monetary": monetary}
+    for name, text in texts.items():
+        try:
+            parsed = bounds_parse(text)
+        except ValueError as error:
+            problems[name] = str(error)
+        else:
+            texts[name] = ", ".join(format(n.normalize(), "f") for n in parsed) if parsed else ""
+    if problems:
+        raise ValidationError(problems)
+    bounds, _created = RfmBounds.objects.update_or_create(organisation_id=scope.organisation_id, defaults=texts)
+    return bounds

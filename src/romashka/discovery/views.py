@@ -18,7 +18,7 @@ from romashka.core.access import Capability
 from romashka.core.masking import mask_external_id
 from romashka.discovery import forms, selectors, services
 from romashka.discovery.choices import LIGHT_CELLS, RfmCell
-from romashka.discovery.models import NotOurClient
+from romashka.discovery.models import NotOurClient, RfmBounds
 from romashka.web.exports import export_response
 
 PAGE_SIZE = 50
@@ -188,7 +188,20 @@ def pareto(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def rfm(request: HttpRequest) -> HttpResponse:
+    scope = access.require(request.user, Capability.VIEW_DISCOVERY)
     segment = _segment_of(request)
+    own = RfmBounds.objects.filter(organisation_id=scope.organisation_id).first()
+    bounds_form = forms.RfmBoundsForm(request.POST or None, initial={
+        name: getattr(own, name) for name in ("recency_days", "frequency", "monetary")} if own else None)
+    if request.method == "POST" and bounds_form.is_valid():
+        try:
+            services.rfm_bounds_set(user=request.user, **bounds_form.cleaned_data)
+        except ValidationError as error:
+            for field, problems in error.message_dict.items():
+                bounds_form.add_error(field, problems)
+        else:
+            messages.success(request, _("RFM bounds saved."))
+            return redirect(request.get_full_path())
     grid = selectors.rfm_grid(user=request.user, segment=segment)
     colours = {n["name"]: n["colour"] for n in grid.named}
     labels = {n["name"]: n["label"] for n in grid.named}
@@ -206,7 +219,7 @@ def rfm(request: HttpRequest) -> HttpResponse:
                           "revenue": data["revenue"] if data else None})
         rows.append({"r": r, "cells": cells, "range": grid.recency_ranges.get(r)})
     return render(request, "discovery/rfm.html", _base(
-        request, "rfm", segment=segment, grid=grid, rows=rows,
+        request, "rfm", segment=segment, grid=grid, rows=rows, bounds_form=bounds_form,
         frequency_ranges=[(f, grid.frequency_ranges.get(f)) for f in (1, 2, 3, 4, 5)]))
 
 
