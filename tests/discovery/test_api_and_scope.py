@@ -121,3 +121,20 @@ def test_a_partner_given_discovery_sees_only_its_own_clients(client, login, monk
     ids = {int(line.split(";")[0]) for line in b"".join(page.streaming_content).decode("utf-8-sig").strip()
            .splitlines()[1:]}
     assert ids <= own
+
+
+def test_a_partner_given_discovery_sees_only_its_clients_interviews(client, login, monkeypatch):
+    widened = access.ROLE_CAPABILITIES[Role.FRANCHISE_PARTNER] | {Capability.VIEW_DISCOVERY}
+    monkeypatch.setitem(access.ROLE_CAPABILITIES, Role.FRANCHISE_PARTNER, widened)
+    user = login(client, "partner")
+    own = set(clients_visible(user).values_list("pk", flat=True))
+    assert Interview.objects.exclude(party_id__in=own).exists()
+    exported = b"".join(client.get("/segments/interviews/?format=csv&what=list").streaming_content)
+    rows = exported.decode("utf-8-sig").strip().splitlines()[1:]
+    assert len(rows) == Interview.objects.filter(party_id__in=own).count()
+    assert {int(row.split(";")[1]) for row in rows} <= own
+    summary = Api("partner").get("/interviews/summaries")
+    assert summary.status_code == 200 and summary.json()[0]["interviews"] == len(rows)
+    stranger = Interview.objects.exclude(party_id__in=own).first().party_id
+    assert client.get(f"/segments/interviews/new/?party={stranger}").status_code == 404
+    assert client.get(f"/segments/interviews/new/{stranger}/").status_code == 404

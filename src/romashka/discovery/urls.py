@@ -13,6 +13,7 @@ urlpatterns = [
     path("rfm/cell/", views.rfm_cell, name="segments_rfm_cell"),
     path("not-ours/", views.not_ours, name="segments_not_ours"),
     path("interviews/", views.interviews, name="segments_interviews"),
+    path("interviews/new/", views.interview_start, name="segments_interview_start"),
     path("interviews/new/<int:party_id>/", views.interview_new, name="segments_interview_new"),
     path("jobs/", views.jobs, name="segments_jobs"),
     path("business/", views.business, name="segments_business"),

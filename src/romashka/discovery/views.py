@@ -366,6 +366,17 @@ def _summary_export(request: HttpRequest):
 
 
 @login_required
+def interview_start(request: HttpRequest) -> HttpResponse:
+    """The interview form for the client whose id is typed in (?party=…); 404 for one the user does not see."""
+    access.require(request.user, Capability.VIEW_DISCOVERY)
+    raw = request.GET.get("party", "").strip()
+    if not raw.isdigit():
+        messages.error(request, _("Type the client's id from the client card."))
+        return redirect("segments_interviews")
+    return redirect("segments_interview_new", access.access_client(request.user, int(raw)).pk)
+
+
+@login_required
 def interview_new(request: HttpRequest, party_id: int) -> HttpResponse:
     scope = access.require(request.user, Capability.VIEW_DISCOVERY)
     party = access.access_client(request.user, party_id)
