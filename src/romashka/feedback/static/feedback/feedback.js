@@ -46,10 +46,10 @@
           var v = p.data[2] === null ? s.titles.hidden : p.data[2].toFixed(2);
           return s.titles.raters + ": " + s.raters[p.data[1]] + "<br>" + s.titles.providers + ": " + s.providers[p.data[0]] + "<br>" + v;
         } },
-        grid: { left: 160, right: 30, top: 20, bottom: 110 },
+        grid: { left: 160, right: 90, top: 40, bottom: 110 },
         xAxis: { type: "category", data: s.providers, name: s.titles.providers, nameLocation: "middle", nameGap: 90, axisLabel: { rotate: 30 } },
         yAxis: { type: "category", data: s.raters, name: s.titles.raters },
-        visualMap: { dimension: 2, min: low, max: high, calculable: true, orient: "horizontal", left: "center", bottom: 0,
+        visualMap: { dimension: 2, min: low, max: high, calculable: true, orient: "vertical", right: 0, top: "middle",
                      text: [String(high), String(low)],
                      inRange: { color: ["#e53935", "#ffb300", "#2e7d32"] }, itemHeight: 120 },
         series: [{ type: "heatmap", data: s.cells.filter(function (c) { return c[2] !== null; }),
