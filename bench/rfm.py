@@ -41,7 +41,6 @@ def engine_step(parquet: Path, threads: int) -> tuple[dict, float, float]:
     from romashka.engine.discovery import (
         customer_figures_expr,
         pareto_expr,
-        pareto_share_expr,
         rfm_grid_expr,
         rfm_scores_expr,
     )
@@ -53,7 +52,7 @@ def engine_step(parquet: Path, threads: int) -> tuple[dict, float, float]:
         "figures", customer_figures_expr(backend.read_parquet(str(parquet)), as_of=AS_OF), temp=True)
     grid = backend.to_pyarrow(rfm_grid_expr(rfm_scores_expr(figures))).to_pylist()
     curve = backend.to_pyarrow(pareto_expr(figures)).to_pylist()
-    share = backend.to_pyarrow(pareto_share_expr(figures)).to_pylist()[0]
+    share = curve[0]
     result = {"grid": {(r["r_score"], r["f_score"]): (r["customers"], float(r["revenue"])) for r in grid},
               "curve": len(curve), "top_clients": share["top_clients"], "clients": share["clients"]}
     return result, time.perf_counter() - started, _cpu() - cpu

@@ -369,15 +369,14 @@ class Pareto:
 def pareto(*, user, segment: Segment | None = None, revenue_share: float = 0.8) -> Pareto:
     import ibis
 
-    from romashka.engine.discovery import pareto_expr, pareto_share_expr
+    from romashka.engine.discovery import pareto_expr
 
     figures = ibis.memtable(_figures_arrow(discovery_clients(user, segment)))
-    curve = _run(pareto_expr(figures)).to_pylist()
-    top = _run(pareto_share_expr(figures, revenue_share=revenue_share)).to_pylist()[0]
-    clients, top_clients = top["clients"] or 0, top["top_clients"]
+    curve = _run(pareto_expr(figures, revenue_share=revenue_share)).to_pylist()
+    clients = curve[0]["clients"] if curve else 0
+    top = curve[0]["top_clients"] if curve else None
     return Pareto(curve=[(0.0, 0.0)] + [(row["client_share"], row["revenue_share"]) for row in curve],
-                  clients=clients, top_clients=top_clients, share=_ratio(top_clients or 0, clients),
-                  revenue_share=revenue_share)
+                  clients=clients, top_clients=top, share=_ratio(top or 0, clients), revenue_share=revenue_share)
 
 
 def top_clients(*, user, segment: Segment | None = None) -> QuerySet[Party]:

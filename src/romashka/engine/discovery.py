@@ -134,25 +134,26 @@ def _ranked(figures: ibis.Table) -> ibis.Table:
     )
 
 
-def pareto_expr(figures: ibis.Table, *, points: int = 100) -> ibis.Table:
-    """The Pareto curve: (client_share, revenue_share) at `points` even steps of the clients sorted by money.
+def pareto_expr(figures: ibis.Table, *, points: int = 100, revenue_share: float = 0.8) -> ibis.Table:
+    """The Pareto curve and share in one pass: (client_share, revenue_share) at `points` even steps of the
+    customers sorted by money, each row also carrying `top_clients` (the fewest customers who bring
+    `revenue_share` of the money) and `clients`.
 
     Only customers with positive money count; client_share k/points is the top ⌈k·n/points⌉ customers.
     """
     ranked = _ranked(figures)
-    curve = ranked.mutate(step=(ranked.position * points / ranked.clients).ceil().cast(dt.int64)).group_by(
-        "step").aggregate(running=ranked.running.max(), total=ranked.total.max())
+    reached = ranked.running.cast(dt.float64) >= ranked.total.cast(dt.float64) * revenue_share
+    steps = ranked.mutate(step=(ranked.position * points / ranked.clients).ceil().cast(dt.int64))
+    curve = steps.group_by("step").aggregate(
+        running=steps.running.max(), total=steps.total.max(), clients=steps.clients.max(),
+        first_reached=steps.position.min(where=reached),
+    )
     return curve.select(
         client_share=curve.step.cast(dt.float64) / points,
         revenue_share=(curve.running.cast(dt.float64) / curve.total.cast(dt.float64)),
+        top_clients=curve.first_reached.min().over(),
+        clients=curve.clients,
     ).order_by("client_share")
-
-
-def pareto_share_expr(figures: ibis.Table, *, revenue_share: float = 0.8) -> ibis.Table:
-    """One row: clients (with positive money), top_clients (the fewest who bring `revenue_share` of it)."""
-    ranked = _ranked(figures)
-    reached = ranked.filter(ranked.running.cast(dt.float64) >= ranked.total.cast(dt.float64) * revenue_share)
-    return reached.aggregate(top_clients=reached.position.min(), clients=reached.clients.max())
 
 
 def figures_table(customer_ids: Sequence, recency_days: Sequence, frequency: Sequence, monetary: Sequence
