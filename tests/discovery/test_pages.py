@@ -174,3 +174,11 @@ def test_business_bounds_replace_quintiles_and_bad_ones_are_named(client, login)
     assert refused.status_code == 200
     text = refused.content.decode()
     assert "Четыре числа" in text and "не отрицательные" in text
+
+
+def test_the_job_map_shows_products_jobs_and_categories(client, login):
+    login(client, "analyst")
+    text = client.get("/segments/jobs/").content.decode()
+    for testid in ("job-map", "category-map", "products"):
+        assert f'data-testid="{testid}"' in text
+    assert "Быстро и сытно позавтракать по дороге на работу" in text and "вес, г: 220" in text

@@ -22,6 +22,7 @@ from romashka.discovery.models import (
     Interview,
     Job,
     NotOurClient,
+    Product,
     RfmBounds,
     Segment,
     SegmentCondition,
@@ -489,6 +490,14 @@ def job_map(*, user) -> list[dict]:
                      "categories": sorted({link.category for link in links if link.category}, key=lambda c: c.name),
                      "matched_clients": matched})
     return rows
+
+
+def products_described(*, user) -> list[dict]:
+    """The organisation's products with their characteristics and the jobs they solve."""
+    scope = require(user, Capability.VIEW_DISCOVERY)
+    products = Product.objects.filter(organisation_id=scope.organisation_id).prefetch_related("job_links__job")
+    return [{"product": product, "characteristics": sorted((product.characteristics or {}).items()),
+             "jobs": sorted({link.job.name for link in product.job_links.all()})} for product in products]
 
 
 def category_matches(*, user) -> list[dict]:

@@ -404,7 +404,8 @@ def interview_new(request: HttpRequest, party_id: int) -> HttpResponse:
 def jobs(request: HttpRequest) -> HttpResponse:
     return render(request, "discovery/jobs.html", _base(
         request, "jobs", jobs=selectors.job_map(user=request.user),
-        categories=selectors.category_matches(user=request.user)))
+        categories=selectors.category_matches(user=request.user),
+        products=selectors.products_described(user=request.user)))
 
 
 @login_required
