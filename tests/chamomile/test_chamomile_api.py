@@ -33,14 +33,15 @@ class Api:
         return self.client.put(f"/api{path}", json.dumps(body), content_type="application/json", headers=self.headers)
 
 
-def test_the_chamomile_gives_every_petal_with_definitions_and_honest_gaps():
+def test_the_chamomile_gives_every_petal_with_definitions_and_honest_gaps(delivery_quality_without_data):
     body = Api("owner").get("/chamomile", month="2026-11").json()
     assert body["month"] == "2026-11"
     petals = {p["petal"]: p for p in body["petals"]}
     assert set(petals) == {"guests", "employees", "franchise", "suppliers", "investors", "community"}
     figures = {f["key"]: f for p in body["petals"] for f in p["figures"]}
-    assert figures["royalties_on_time"]["has_data"] is False and figures["royalties_on_time"]["value"] is None
-    assert figures["royalties_on_time"]["health"] == "no_data"
+    assert figures["delivery_quality"]["has_data"] is False and figures["delivery_quality"]["value"] is None
+    assert figures["delivery_quality"]["health"] == "no_data"
+    assert figures["royalties_on_time"]["has_data"] is True and Decimal(figures["royalties_on_time"]["value"]) > 0
     assert Decimal(figures["active_clients"]["value"]) > 0 and figures["active_clients"]["definition"]
 
 
@@ -55,7 +56,7 @@ def test_the_api_figures_equal_the_selectors():
     assert expected == total
 
 
-def test_the_owner_sets_targets_and_the_health_follows():
+def test_the_owner_sets_targets_and_the_health_follows(delivery_quality_without_data):
     api = Api("owner")
     response = api.put("/chamomile/targets", {"month": "2026-11", "values": {"active_clients": "1000000"}})
     assert response.status_code == 200, response.content
@@ -63,7 +64,7 @@ def test_the_owner_sets_targets_and_the_health_follows():
     petals = {p["petal"]: p for p in api.get("/chamomile", month="2026-11").json()["petals"]}
     assert petals["guests"]["health"] == "behind"
     assert "active_clients" in api.get("/chamomile/summary", month="2026-11", months=1).json()[0]["behind"]
-    bad = api.put("/chamomile/targets", {"month": "2026-11", "values": {"royalties_on_time": "50"}})
+    bad = api.put("/chamomile/targets", {"month": "2026-11", "values": {"delivery_quality": "50"}})
     assert bad.status_code == 422  # no data yet: no target
 
 

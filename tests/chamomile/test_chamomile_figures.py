@@ -292,3 +292,29 @@ def test_a_change_that_rounds_to_zero_has_no_sign():
     assert signed_figure(Decimal("-0.004"), "percent").startswith("±")
     assert signed_figure(Decimal("-0.4"), "percent").startswith("−")
     assert signed_figure(Decimal("61"), "clients") == "+61" and signed_figure(None, "clients") == "—"
+
+
+def test_royalties_paid_on_time_over_the_twelve_months(net):
+    from romashka.chamomile.models import RoyaltyPayment
+
+    org, alpha = net["org"], net["alpha"]
+    beta = Party.objects.get(organisation=org, name="Бета без точек")
+    for month, due, paid in [
+        (date(2025, 10, 1), date(2025, 11, 10), date(2025, 11, 20)),  # due before the twelve months: not counted
+        (date(2025, 12, 1), date(2026, 1, 10), date(2026, 1, 10)),  # on the due day: on time
+        (date(2026, 5, 1), date(2026, 6, 10), date(2026, 6, 12)),  # two days late
+        (date(2026, 10, 1), date(2026, 11, 10), None),  # not paid yet
+        (date(2026, 11, 1), date(2026, 12, 10), None),  # not due yet on AS_OF: not counted
+    ]:
+        RoyaltyPayment.objects.create(organisation=org, partner=alpha, month=month, due_on=due, paid_on=paid,
+                                      amount=Decimal("100"))
+    RoyaltyPayment.objects.create(organisation=org, partner=beta, month=date(2026, 3, 1), due_on=date(2026, 4, 10),
+                                  paid_on=date(2026, 4, 1), amount=Decimal("50"))
+    assert value("royalties_on_time", owner_scope(org)) == Decimal("50.00")  # 2 of 4 (alpha's 3 and beta's 1)
+    assert value("royalties_on_time", partner_scope(org, net["franchise"])) == Decimal("33.33")  # alpha: 1 of 3
+    assert value("royalties_on_time", partner_scope(org, net["own"])) is None  # the own location has no partner
+    by_partner = selectors.royalties_on_time_by_partner(organisation_id=org.pk, as_of=AS_OF)
+    assert by_partner == {alpha.pk: Decimal("33.33"), beta.pk: Decimal("100.00")}
+    revenues = {r.partner_id: r.royalties_on_time for r in selectors.partner_revenues(organisation_id=org.pk,
+                                                                                      as_of=AS_OF)}
+    assert revenues == by_partner

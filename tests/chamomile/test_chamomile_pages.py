@@ -22,7 +22,7 @@ def owner(client, login):
     return client
 
 
-def test_the_owner_sees_every_petal_on_the_flower(owner, django_assert_max_num_queries):
+def test_the_owner_sees_every_petal_on_the_flower(owner, django_assert_max_num_queries, delivery_quality_without_data):
     # The same bounded queries on every request: nothing is cached, the figures come from the facts.
     with django_assert_max_num_queries(selectors.page_query_bound()):
         response = owner.get(f"/chamomile/?month={MONTH}")
@@ -37,7 +37,7 @@ def test_the_owner_sees_every_petal_on_the_flower(owner, django_assert_max_num_q
     page = response.content.decode()
     for petal in Petal:
         assert f'data-petal="{petal.value}"' in page
-    assert "no data yet" in page or "нет данных" in page  # royalties are not recorded
+    assert "no data yet" in page or "нет данных" in page  # delivery ratings are not recorded
 
 
 @pytest.mark.parametrize("petal", [p.value for p in Petal])

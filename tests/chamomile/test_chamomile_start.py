@@ -112,3 +112,23 @@ def test_the_cabinet_shows_the_surveys_own_figure_beside_the_networks_median():
             assert row.index(f">{expected},0<") < row.index("</tr>")
     finally:
         figure_provider_set("enps", own)
+
+
+def test_the_demo_partners_pay_royalties_some_late_and_each_sees_its_own_share(client, login):
+    from romashka.chamomile.models import RoyaltyPayment
+
+    shares = selectors.royalties_on_time_by_partner(organisation_id=Membership.objects.first().organisation_id,
+                                                    as_of=date(2026, 11, 23))
+    assert len(shares) == 3 and len(set(shares.values())) == 3 and all(0 < s < 100 for s in shares.values())
+    assert RoyaltyPayment.objects.filter(paid_on__isnull=True).exists()  # the last month's is not paid yet
+    for username in PARTNER_LOGINS:
+        login(client, username)
+        own = Membership.objects.get(user__username=username).partner_id
+        page = client.get("/chamomile/partner/").content.decode()
+        row = page[page.index('data-testid="partner-royalties"'):]
+        row = row[:row.index("</tr>")]
+        from romashka.chamomile.templatetags.chamomile_tags import format_figure
+
+        now = selectors.royalties_on_time_by_partner(organisation_id=Membership.objects.first().organisation_id,
+                                                     as_of=date.today())
+        assert format_figure(now[own], "percent") in row

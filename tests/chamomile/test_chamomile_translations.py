@@ -23,11 +23,11 @@ def test_the_chamomile_catalogue_is_complete():
 
 
 @pytest.mark.django_db
-def test_the_pages_are_in_russian_and_in_english(client, login):
+def test_the_pages_are_in_russian_and_in_english(client, login, delivery_quality_without_data):
     login(client, "owner")
     russian = client.get("/chamomile/?month=2026-11", HTTP_ACCEPT_LANGUAGE="ru").content.decode()
     assert "Текучесть персонала" in russian and "Поставщики и бизнес-партнёры" in russian
-    assert "Нет данных: платежи роялти в Ромашке не ведутся." in russian
+    assert "Нет данных: оценки поставок в Ромашке не ведутся." in russian
     client.cookies["romashka_language"] = "en"
     english = client.get("/chamomile/?month=2026-11").content.decode()
     assert "Staff turnover" in english and "Suppliers and business partners" in english

@@ -8,6 +8,7 @@ from romashka.chamomile.models import (
     Investment,
     Payout,
     PetalTarget,
+    RoyaltyPayment,
     SupplierOrder,
 )
 
@@ -74,3 +75,12 @@ class FactsBuildAdmin(admin.ModelAdmin):
 
     def has_change_permission(self, request, obj=None) -> bool:
         return False
+
+
+@admin.register(RoyaltyPayment)
+class RoyaltyPaymentAdmin(admin.ModelAdmin):
+    list_display = ["month", "partner", "amount", "due_on", "paid_on"]
+    list_filter = ["partner"]
+    list_select_related = ["partner"]
+    date_hierarchy = "due_on"
+    autocomplete_fields = ["partner"]

@@ -285,6 +285,7 @@ class PartnerFiguresOut(Schema):
     growth: Decimal | None
     headcount: Decimal | None
     turnover: Decimal | None
+    royalties_on_time: Decimal | None
 
 
 class CabinetOut(Schema):
@@ -310,10 +311,12 @@ def franchise_cabinet(request, filters: Query[MonthFilter], partner_id: int | No
     medians = selectors.network_medians(figures)
     own = figures.get(partner.pk)
     own_out = {"statuses": own.statuses, "active": own.active, "fan_share": own.fan_share, "revenue": own.revenue,
-               "growth": own.growth, "headcount": own.headcount, "turnover": own.turnover} if own else {
+               "growth": own.growth, "headcount": own.headcount, "turnover": own.turnover,
+               "royalties_on_time": own.royalties_on_time} if own else {
         "statuses": {}, "active": None, "fan_share": None, "revenue": None, "growth": None, "headcount": None,
-        "turnover": None}
-    median_out = {key: medians[key] for key in ("active", "fan_share", "revenue", "growth", "headcount", "turnover")}
+        "turnover": None, "royalties_on_time": None}
+    median_out = {key: medians[key] for key in ("active", "fan_share", "revenue", "growth", "headcount", "turnover",
+                                                "royalties_on_time")}
     median_out["statuses"] = {key[len("status_"):]: medians[key] for key in medians if key.startswith("status_")}
     surveys = {p.figure.key: {"own": p.own, "median": p.median} for p in selectors.partner_provided_figures(
         organisation_id=scope.organisation_id, partner_id=partner.pk, as_of=as_of)}
@@ -328,6 +331,7 @@ class PartnerRevenueOut(Schema):
     revenue: Decimal
     revenue_before: Decimal
     growth: Decimal | None
+    royalties_on_time: Decimal | None = Field(description="Per cent of the twelve months' royalty payments due.")
 
 
 @router.get("/franchise/partners", response={200: list[PartnerRevenueOut], **READ_ERRORS},

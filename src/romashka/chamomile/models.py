@@ -169,3 +169,25 @@ class LocationDayRevenue(models.Model):
 
     def __str__(self) -> str:
         return f"{self.day} {self.location_id}: {self.revenue}"
+
+
+class RoyaltyPayment(models.Model):
+    """A franchise partner's royalty for a month: what was due by when, and when it was paid."""
+
+    organisation = models.ForeignKey(Organisation, on_delete=models.CASCADE, related_name="royalty_payments")
+    partner = models.ForeignKey(Party, verbose_name=_("franchise partner"), on_delete=models.PROTECT,
+                                related_name="royalty_payments")
+    month = models.DateField(_("for month"), help_text=_("The first day of the month the royalty is for."))
+    due_on = models.DateField(_("due"))
+    amount = models.DecimalField(_("amount"), max_digits=14, decimal_places=2)
+    paid_on = models.DateField(_("paid"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("royalty payment")
+        verbose_name_plural = _("royalty payments")
+        ordering = ["-month", "partner"]
+        constraints = [models.UniqueConstraint(fields=["partner", "month"], name="royalty_payment_unique")]
+        indexes = [models.Index(fields=["organisation", "due_on"])]
+
+    def __str__(self) -> str:
+        return f"{self.partner} {self.month:%Y-%m}: {self.amount}"

@@ -8,7 +8,7 @@ from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 
 from django.db import connection
-from django.db.models import Count, OuterRef, Q, Subquery, Sum
+from django.db.models import Count, F, OuterRef, Q, Subquery, Sum
 from django.utils.translation import gettext_lazy as _
 
 from romashka.chamomile import facts
@@ -23,7 +23,14 @@ from romashka.chamomile.figures import (
     petal_figures,
     petals_visible,
 )
-from romashka.chamomile.models import CommunityInitiative, Investment, Payout, PetalTarget, SupplierOrder
+from romashka.chamomile.models import (
+    CommunityInitiative,
+    Investment,
+    Payout,
+    PetalTarget,
+    RoyaltyPayment,
+    SupplierOrder,
+)
 from romashka.core.access import Scope, in_scope
 from romashka.core.choices import Ownership, PartyKind
 from romashka.core.models import Employee, Location, Party, PartyRole
@@ -217,6 +224,37 @@ def franchise_growth(ctx: FigureContext) -> Decimal | None:
     return growth_percent(*_franchise_years(ctx))
 
 
+def royalties_visible(scope: Scope):
+    """The royalty payments of the scope's franchise partners (a partner's: its own)."""
+    payments = RoyaltyPayment.objects.filter(organisation_id=scope.organisation_id)
+    if scope.location_ids is None:
+        return payments
+    return payments.filter(partner_id__in=Location.objects.filter(pk__in=scope.location_ids).values("partner_id"))
+
+
+def _on_time_counts(queryset, as_of: date):
+    start, end = year_window(as_of)
+    return queryset.filter(due_on__gte=start, due_on__lte=end).order_by(), {
+        "due": Count("pk"), "on_time": Count("pk", filter=Q(paid_on__isnull=False, paid_on__lte=F("due_on")))}
+
+
+def royalties_on_time(ctx: FigureContext) -> Decimal | None:
+    """Payments due in the twelve months to the day paid by their due date, per cent; None when none were due."""
+    def compute():
+        payments, counts = _on_time_counts(royalties_visible(ctx.scope), ctx.as_of)
+        row = payments.aggregate(**counts)
+        return _percent(row["on_time"], row["due"])
+
+    return ctx.once("royalties_on_time", compute)
+
+
+def royalties_on_time_by_partner(*, organisation_id: int, as_of: date) -> dict[int, Decimal | None]:
+    """Each franchise partner's royalties paid on time over the twelve months, per cent; one query."""
+    payments, counts = _on_time_counts(RoyaltyPayment.objects.filter(organisation_id=organisation_id), as_of)
+    return {row["partner_id"]: _percent(row["on_time"], row["due"])
+            for row in payments.values("partner_id").annotate(**counts)}
+
+
 @dataclass(frozen=True)
 class PartnerRevenue:
     partner_id: int
@@ -225,6 +263,7 @@ class PartnerRevenue:
     revenue: Decimal  # the twelve months to as_of
     revenue_before: Decimal  # the twelve months before
     growth: Decimal | None
+    royalties_on_time: Decimal | None  # per cent of the twelve months' payments due
 
 
 def partner_revenues(*, organisation_id: int, as_of: date,
@@ -232,19 +271,21 @@ def partner_revenues(*, organisation_id: int, as_of: date,
     """Every franchise partner of the organisation (also one without locations): revenue of its locations.
 
     Internal to the network's view and to the medians; a partner's page shows only its own row by name.
-    Four small queries: the locations, the partners, the facts' revenue and the purchases newer than them.
+    Five small queries: the locations, the partners, the facts' revenue (and the purchases newer than them),
+    the royalties.
     """
     partner_of = dict(Location.objects.filter(organisation_id=organisation_id, partner__isnull=False)
                       .values_list("pk", "partner_id"))
     by_location = facts.revenue_two_years(state or facts.facts_state(organisation_id), location_ids=list(partner_of),
                                           windows=two_windows(as_of), by_location=True)
+    royalties = royalties_on_time_by_partner(organisation_id=organisation_id, as_of=as_of)
     result = []
     for partner_id, name in _parties_of_kind(organisation_id, PartyKind.FRANCHISE_PARTNER):
         locations = [loc for loc, partner in partner_of.items() if partner == partner_id]
         current = sum((by_location.get(loc, (ZERO, ZERO))[0] for loc in locations), ZERO)
         previous = sum((by_location.get(loc, (ZERO, ZERO))[1] for loc in locations), ZERO)
         result.append(PartnerRevenue(partner_id, name, len(locations), current, previous,
-                                     growth_percent(current, previous)))
+                                     growth_percent(current, previous), royalties.get(partner_id)))
     return result
 
 
@@ -523,7 +564,7 @@ for _figure in [
            missing=_("No data yet: appears when partner satisfaction surveys are collected.")),
     Figure("royalties_on_time", Petal.FRANCHISE, _("Royalties paid on time"),
            _("Share of royalty payments due in the twelve months that arrived by their due date."), Unit.PERCENT,
-           missing=_("No data yet: royalty payments are not recorded in Romashka.")),
+           compute=royalties_on_time),
     Figure("supplier_volume", Petal.SUPPLIERS, _("Order volume"),
            _("Orders the network gave its suppliers and business partners in the twelve months to the day."),
            Unit.ROUBLES, compute=supplier_volume),
@@ -711,6 +752,7 @@ class PartnerFigures:
     headcount: int
     exits: int
     turnover: Decimal | None
+    royalties_on_time: Decimal | None
 
 
 def partners_figures(*, organisation_id: int, as_of: date) -> dict[int, PartnerFigures]:
@@ -740,7 +782,7 @@ def partners_figures(*, organisation_id: int, as_of: date) -> dict[int, PartnerF
         result[revenue.partner_id] = PartnerFigures(
             revenue.partner_id, counts, active, _percent(counts[Status.FAN], active), revenue.revenue,
             revenue.growth, team["at_end"], team["exits"],
-            _percent(team["exits"], Decimal(team["at_start"] + team["at_end"]) / 2),
+            _percent(team["exits"], Decimal(team["at_start"] + team["at_end"]) / 2), revenue.royalties_on_time,
         )
     return result
 
@@ -769,6 +811,7 @@ def network_medians(figures: dict[int, PartnerFigures]) -> dict[str, Decimal | N
         "growth": median_or_none([r.growth for r in rows]),
         "headcount": median_or_none([r.headcount for r in rows]),
         "turnover": median_or_none([r.turnover for r in rows]),
+        "royalties_on_time": median_or_none([r.royalties_on_time for r in rows]),
         **{f"status_{s.value}": median_or_none([r.statuses[s.value] for r in rows]) for s in Status},
         "partners": Decimal(len(rows)),
     }
@@ -860,8 +903,9 @@ def petal_table(scope: Scope, petal: Petal, as_of: date) -> tuple[list[str], lis
         return ["location", "headcount", "left_in_12_months"], [
             [row["name"], row["headcount"], row["exits"]] for row in staff_by_location(scope, as_of)]
     if petal == Petal.FRANCHISE:
-        return ["partner_id", "partner", "locations", "revenue_12_months", "revenue_12_months_before", "growth_percent"], [
-            [r.partner_id, r.name, r.locations, r.revenue, r.revenue_before, r.growth]
+        return ["partner_id", "partner", "locations", "revenue_12_months", "revenue_12_months_before", "growth_percent",
+                "royalties_on_time_percent"], [
+            [r.partner_id, r.name, r.locations, r.revenue, r.revenue_before, r.growth, r.royalties_on_time]
             for r in partner_revenues(organisation_id=scope.organisation_id, as_of=as_of)]
     if petal == Petal.SUPPLIERS:
         return ["supplier_id", "supplier", "orders", "volume_12_months", "volume_12_months_before", "growth_percent",
