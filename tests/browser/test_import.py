@@ -4,9 +4,8 @@ import csv
 import io
 
 import pytest
-from playwright.sync_api import Page, expect
+from playwright.sync_api import expect
 
-from romashka.core.demo import DEMO_PASSWORD
 from romashka.path.models import Purchase
 
 pytestmark = pytest.mark.browser
@@ -22,17 +21,9 @@ FILE = (
 ).encode("cp1251")
 
 
-def sign_in(page: Page, base_url: str, username: str) -> None:
-    page.goto(f"{base_url}/login/")
-    page.fill("input[name=username]", username)
-    page.fill("input[name=password]", DEMO_PASSWORD)
-    with page.expect_navigation():
-        page.click("main button[type=submit]")
-
-
-def test_upload_preview_mapping_progress_result_and_rejected_rows(demo_network_live, live_server, page, tmp_path,
+def test_upload_preview_mapping_progress_result_and_rejected_rows(sign_in, demo_network_live, live_server, page, tmp_path,
                                                                   test_output):
-    sign_in(page, live_server.url, "crm")
+    sign_in("crm")
     page.click("nav.sidebar >> text=Данные")
     with page.expect_navigation():
         page.click("[data-testid=data-import-link]")

@@ -103,18 +103,21 @@ def test_survey_answers_export_names_clients_and_keeps_staff_answers_anonymous(l
     from romashka.feedback.models import Survey, Wave
 
     first, second = Location.objects.order_by("code")[:2]
-    survey = Survey.objects.create(organisation=first.organisation, kind="employee", name="Пульс 2020")
-    wave = Wave.objects.create(survey=survey, scheduled_on=date(2020, 3, 2), expires_on=date(2020, 3, 16))
-    month = date(2020, 3, 1)
+    survey = Survey.objects.create(organisation=first.organisation, kind="employee", name="Пульс")
+    wave = Wave.objects.create(survey=survey, scheduled_on=date(2026, 3, 2), expires_on=date(2026, 3, 16))
+    month = date(2026, 3, 1)
     for location, scores in ((first, [9, 10, 7, 3, 8]), (second, [5, 6])):
         for score in scores:
             Answer.objects.create(organisation=first.organisation, survey=survey, wave=wave, kind="employee",
                                   month=month, location=location, score=score, comment=f"c{score}")
     staff_rows = csv_rows(client.get("/data/export/survey-answers/",
-                                     {"sep": ";", "kind": "employee", "survey": survey.pk}))
+                                     {"sep": ";", "kind": "employee", "survey": survey.pk, "as_of": "2026-11-30"}))
     assert staff_rows[0] == ["month", "location", "department", "score 0–10", "satisfaction 1–5", "why"]
     # Ordered by score within the group, so the order says nothing about who answered when.
-    assert staff_rows[1:] == [["2020-03-01", first.name, "", str(score), "", f"c{score}"] for score in (3, 7, 8, 9, 10)]
+    assert staff_rows[1:] == [["2026-03-01", first.name, "", str(score), "", f"c{score}"] for score in (3, 7, 8, 9, 10)]
+    # Outside the twelve months the anonymous lists show, nothing.
+    assert csv_rows(client.get("/data/export/survey-answers/", {"sep": ";", "kind": "employee", "survey": survey.pk,
+                                                                "as_of": "2027-06-30"}))[1:] == []
 
     manager, user = signed_in(login, "manager")
     rows = csv_rows(manager.get("/data/export/survey-answers/", {"sep": ";", "kind": "client"}))

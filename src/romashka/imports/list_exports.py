@@ -123,7 +123,7 @@ def supplier_orders_export(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def survey_answers_export(request: HttpRequest) -> HttpResponse:
-    """Survey answers of one kind (``?kind=client|partner|employee|internal``, ``?survey=``).
+    """Survey answers of one kind (``?kind=client|partner|employee|internal``, ``?survey=``, ``?as_of=``).
 
     Client and partner answers name the respondent (ids masked without the contacts capability);
     employee and internal-service answers stay anonymous: only groups of five or more, no person and
@@ -140,7 +140,9 @@ def survey_answers_export(request: HttpRequest) -> HttpResponse:
     survey_id = _number(request, "survey")
     basename = f"survey-answers-{kind}-{timezone.localdate()}"
     if anonymous:
-        answers = [a for a in selectors.anonymous_answers(scope, kind) if survey_id is None or a.survey_id == survey_id]
+        as_of = _day(request, "as_of") or timezone.localdate()  # the twelve months the anonymous lists show
+        answers = [a for a in selectors.anonymous_answers(scope, kind, as_of)
+                   if survey_id is None or a.survey_id == survey_id]
         header = [_("month"), _("location"), _("department"), _("score 0–10"), _("satisfaction 1–5"), _("why")]
         rows = ([a.month, a.location.name if a.location else "", a.department.name if a.department else "",
                  a.score, a.satisfaction, a.comment] for a in answers)

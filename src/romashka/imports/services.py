@@ -359,6 +359,18 @@ class _Writer:
             rows_accepted=summary["accepted"], rows_rejected=summary["rejected"],
         )
 
+    def copy_parties(self, select: str, count: int) -> None:
+        """The parties of the DuckDB ``select`` (PARTY_FIELDS) into the database; their new ids join ``party_ids``."""
+        if not count:
+            return
+        before = Party.objects.aggregate(top=Max("pk"))["top"] or 0
+        _copy_into(self.parsed, _quoted_table(Party), _columns(Party, PARTY_FIELDS), select, rows=count,
+                   progress=self.progress, stage="clients")
+        new_ids, new_party_ids = _parties_by_external_id(self.organisation, after_pk=before)
+        _put(self.parsed, "new_party_ids", {"external_id": new_ids, "party_id": new_party_ids},
+             {"external_id": "text", "party_id": "int"})
+        self.sql("INSERT INTO party_ids SELECT * FROM new_party_ids")
+
     def new_guests(self, id_column: str, name_sql: str, *, extra: dict[str, str] | None = None,
                    joins: str = "") -> int:
         """Creates the clients the file names and the database does not know (matched by external id).
@@ -378,19 +390,7 @@ class _Writer:
             f"QUALIFY row_number() OVER (PARTITION BY accepted.{id_column} ORDER BY accepted.row_number) = 1"
         )
         count = self.sql(f"SELECT count(*) FROM ({select})").fetchall()[0][0]  # noqa: S608
-        if count:
-            before = Party.objects.aggregate(top=Max("pk"))["top"] or 0
-            _copy_into(
-                self.parsed, _quoted_table(Party), _columns(Party, PARTY_FIELDS), select, rows=count,
-                progress=self.progress, stage="clients",
-            )
-            new_ids, new_party_ids = _parties_by_external_id(org, after_pk=before)
-            import pyarrow as pa
-
-            self.parsed.connection.register("new_party_ids", pa.table({
-                "external_id": pa.array(new_ids, pa.string()), "party_id": pa.array(new_party_ids, pa.int64())}))
-            self.sql("INSERT INTO party_ids SELECT * FROM new_party_ids")
-            self.parsed.connection.unregister("new_party_ids")
+        self.copy_parties(select, count)
         return count
 
 
@@ -551,19 +551,9 @@ class PurchasesWriter(_Writer):
 
     def _copy_clients(self) -> int:
         """PostgreSQL: the new clients by COPY, then every customer's party id (``customer_parties``) in DuckDB."""
-        org = self.organisation
-        if self.new_count:
-            before = Party.objects.aggregate(top=Max("pk"))["top"] or 0
-            select = (
-                f"SELECT {org.pk}, {v.sql_text(PartyForm.PERSON.value)}, name, external_id, home_location, NULL, '', '', "  # noqa: S608
-                f"'', '', {v.sql_text(_now_text())} FROM new_clients"
-            )
-            _copy_into(self.parsed, _quoted_table(Party), _columns(Party, PARTY_FIELDS), select, rows=self.new_count,
-                       progress=self.progress, stage="clients")
-            new_ids, new_party_ids = _parties_by_external_id(org, after_pk=before)
-            _put(self.parsed, "new_party_ids", {"external_id": new_ids, "party_id": new_party_ids},
-                 {"external_id": "text", "party_id": "int"})
-            self.sql("INSERT INTO party_ids SELECT * FROM new_party_ids")
+        self.copy_parties(
+            f"SELECT {self.organisation.pk}, {v.sql_text(PartyForm.PERSON.value)}, name, external_id, home_location, "  # noqa: S608
+            f"NULL, '', '', '', '', {v.sql_text(_now_text())} FROM new_clients", self.new_count)
         self.sql(
             "CREATE OR REPLACE TEMP TABLE customer_parties AS SELECT c.ordinal, p.party_id FROM customers c "
             "JOIN party_ids p ON p.external_id = c.external_id"
