@@ -255,6 +255,19 @@ def test_chamomile_figures_show_the_survey_numbers(shop):
     assert FIGURES["client_nps"].compute(FigureContext(partner_scope, AS_OF)) is None
     assert FIGURES["enps"].compute(FigureContext(partner_scope, AS_OF)) is None  # four answers: too few
     assert FIGURES["partner_satisfaction"].compute(FigureContext(partner_scope, AS_OF)) == 4
+    from romashka.feedback.models import DeliveryRating
+
+    supplier = Party.objects.create(organisation=shop["org"], name="Mill")
+    rated = shop["answers"]("delivery", shop["a"], MARCH, [None, None])
+    DeliveryRating.objects.bulk_create([DeliveryRating(answer=rated[0], supplier=supplier, on_time=2, complete=4,
+                                                       quality=5),
+                                        DeliveryRating(answer=rated[1], supplier=supplier, on_time=3, complete=3,
+                                                       quality=4)])
+    # (2.5 + 3.5 + 4.5) / 3 = 3.5 for the network; Beta's partner sees no rating of its own locations.
+    assert FIGURES["delivery_quality"].compute(FigureContext(owner, AS_OF)) == Decimal("3.50")
+    assert FIGURES["delivery_quality"].compute(FigureContext(partner_scope, AS_OF)) is None
+    table = selectors.delivery_ratings(scope=owner, date_from=FEBRUARY, date_to=AS_OF)
+    assert [(row.name, row.ratings, row.on_time, row.mean) for row in table] == [("Mill", 2, 2.5, 3.5)]
 
 
 def test_detractor_answers_lists_the_latest_low_score_per_client(shop):

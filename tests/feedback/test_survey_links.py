@@ -115,7 +115,7 @@ def test_internal_service_answer_rates_the_serving_departments(client, issue):
     wave, links = issue(SurveyKind.INTERNAL, department=hall)
     with mock.patch(TODAY, return_value=DEMO_UNTIL):
         page = client.get(_url(links[0].token))
-        providers = page.context["providers"]
+        providers = page.context["subjects"]
         assert {p.code for p in providers} >= {"kitchen", "purchasing"}
         first, second = providers[0], providers[1]
         half = client.post(_url(links[0].token), {f"service_{first.pk}_quality": "4"})
@@ -173,3 +173,29 @@ def test_a_failed_write_gives_the_link_back(issue):
     assert not SurveyLink.objects.get(wave=wave, party_id=links[0].party_id).used
     answer_submit(token=links[0].token, parsed=ParsedAnswer(score=8, satisfaction=3), today=DEMO_UNTIL)
     assert SurveyLink.objects.get(wave=wave, party_id=links[0].party_id).used
+
+
+def test_a_location_manager_rates_the_suppliers_deliveries(client, issue):
+    from romashka.feedback.models import DeliveryRating
+
+    location = Location.objects.get(code="MSK-01")
+    wave, links = issue(SurveyKind.DELIVERY, location=location)
+    assert len(links) == 1 and links[0].name == "Лебедев Игорь"  # the manager of MSK-01
+    with mock.patch(TODAY, return_value=DEMO_UNTIL):
+        page = client.get(_url(links[0].token))
+        suppliers = page.context["subjects"]
+        assert suppliers and "Качество поставок" in page.content.decode()
+        first = suppliers[0]
+        bad = client.post(_url(links[0].token), {f"delivery_{first.pk}_on_time": "0",
+                                                 f"delivery_{first.pk}_complete": "5",
+                                                 f"delivery_{first.pk}_quality": "5"})
+        assert bad.status_code == 422 and f"delivery_{first.pk}_on_time" in bad.context["errors"]
+        done = client.post(_url(links[0].token), {f"delivery_{first.pk}_on_time": "2",
+                                                  f"delivery_{first.pk}_complete": "4",
+                                                  f"delivery_{first.pk}_quality": "5",
+                                                  f"delivery_{first.pk}_comment": "Опаздывают по утрам"})
+    assert done.status_code == 200
+    answer = Answer.objects.get(wave=wave)
+    assert answer.location_id == location.pk and answer.party_id == links[0].party_id
+    assert list(DeliveryRating.objects.filter(answer=answer).values_list(
+        "supplier_id", "on_time", "complete", "quality", "comment")) == [(first.pk, 2, 4, 5, "Опаздывают по утрам")]

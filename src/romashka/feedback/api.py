@@ -151,7 +151,7 @@ def surveys_list(request):
 @paginate(Page)
 def waves_list(request):
     scope = _feedback_scope(request)
-    kinds = [SurveyKind.CLIENT, SurveyKind.PARTNER] if scope.can(Capability.VIEW_FEEDBACK) else []
+    kinds = [SurveyKind.CLIENT, SurveyKind.PARTNER, SurveyKind.DELIVERY] if scope.can(Capability.VIEW_FEEDBACK) else []
     kinds += [SurveyKind.EMPLOYEE, SurveyKind.INTERNAL] if scope.can(Capability.VIEW_STAFF_FEEDBACK) else []
     return selectors.waves_visible(scope, kinds)
 

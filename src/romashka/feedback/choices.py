@@ -9,6 +9,7 @@ class SurveyKind(models.TextChoices):
     EMPLOYEE = "employee", _("employee eNPS and satisfaction pulse")
     INTERNAL = "internal", _("internal service between departments")
     PARTNER = "partner", _("franchise partner satisfaction")
+    DELIVERY = "delivery", _("delivery quality: locations rate their suppliers")
 
 
 # Answers of these kinds are never linked to the person: no party, no day, only the group keys.
@@ -27,6 +28,12 @@ DEFAULT_STAGES = [
     ("support", "Поддержка", "Support"),
     ("logistics", "Логистика и доставка", "Logistics and delivery"),
 ]
+
+
+class DeliveryAspect(models.TextChoices):
+    ON_TIME = "on_time", _("on time")
+    COMPLETE = "complete", _("complete")
+    QUALITY = "quality", _("quality of the goods")
 
 
 class ServiceAspect(models.TextChoices):

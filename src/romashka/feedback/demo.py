@@ -22,6 +22,7 @@ from romashka.core.models import Department, Employee, Location, Organisation, P
 from romashka.feedback.choices import SurveyKind
 from romashka.feedback.models import (
     Answer,
+    DeliveryRating,
     InternalService,
     ServiceRating,
     StageRating,
@@ -66,6 +67,8 @@ SURVEYS = [
      "Rate the departments that help you in your work."),
     (SurveyKind.PARTNER, "Удовлетворённость франчайзи", "Как вам работается с нашей сетью?",
      "How is working with our network?"),
+    (SurveyKind.DELIVERY, "Качество поставок", "Оцените поставки в вашу точку за квартал.",
+     "Rate the deliveries to your location over the quarter."),
 ]
 
 
@@ -130,8 +133,15 @@ def demo_feedback_create(*, organisation: Organisation, until: date, size: str =
                  .values_list("party_id", "location_id", "department_id", "hired_on", "left_on"))
     department_code = {d.pk: code for code, d in departments.items()}
     client_per_month = 50 if size != "small" else 8
+    from romashka.chamomile.models import SupplierOrder
 
-    waves, links, answers, stage_rows, service_rows = [], [], [], [], []
+    orders = list(SupplierOrder.objects.filter(organisation=organisation, ordered_on__gt=months[0] - timedelta(days=90))
+                  .values_list("location_id", "supplier_id", "ordered_on"))
+    # A generator of their own, so the deliveries leave the other answers as they were.
+    delivery_rng = np.random.default_rng(SEED + 1)
+    supplier_means = {supplier: delivery_rng.uniform(2.8, 4.7, 3) for supplier in sorted({o[1] for o in orders})}
+
+    waves, links, answers, stage_rows, service_rows, delivery_rows = [], [], [], [], [], []
 
     def wave_of(kind: str, month: date, location_id: int | None) -> Wave:
         day = min(month + timedelta(days=4), until)
@@ -184,6 +194,7 @@ def demo_feedback_create(*, organisation: Organisation, until: date, size: str =
                 plans.append((wave, [p for p, _d in employed], {p for p, _d in answering}, location.pk, rows))
         if month.month % 3 == 0 or month == months[-1]:
             _quarterly(month, until, staff, department_code, departments, rng, wave_of, plans, locations)
+            _deliveries(month, until, staff, departments, orders, supplier_means, delivery_rng, wave_of, plans)
 
     Wave.objects.bulk_create(waves, batch_size=1000)
     for wave, recipients, answered, location_id, rows in plans:
@@ -198,14 +209,48 @@ def demo_feedback_create(*, organisation: Organisation, until: date, size: str =
     for answer, (_a, ratings, services) in zip(created, answers, strict=True):
         for code, rating in (ratings or {}).items():
             stage_rows.append(StageRating(answer=answer, stage=stages[code], rating=rating))
+        if services and "deliveries" in services:
+            delivery_rows += [DeliveryRating(answer=answer, supplier_id=supplier_id, on_time=on_time,
+                                             complete=complete, quality=quality)
+                              for supplier_id, (on_time, complete, quality) in services["deliveries"].items()]
+            continue
         for provider_id, (quality, speed, courtesy) in (services or {}).items():
             service_rows.append(ServiceRating(answer=answer, provider_id=provider_id, quality=quality, speed=speed,
                                               courtesy=courtesy))
     StageRating.objects.bulk_create(stage_rows, batch_size=5000)
     ServiceRating.objects.bulk_create(service_rows, batch_size=5000)
+    DeliveryRating.objects.bulk_create(delivery_rows, batch_size=5000)
     follow_ups = detractor_tasks_create(organisation=organisation, since=until - timedelta(days=13), until=until)
     return {"survey waves": len(waves), "survey answers": len(created), "survey links": len(links),
             "detractor follow-ups": follow_ups}
+
+
+def _deliveries(month, until, staff, departments, orders, supplier_means, rng, wave_of, plans) -> None:
+    """Each location's manager rates the suppliers that delivered to it in the quarter (on time, complete, quality)."""
+    month_end = min((month + timedelta(days=32)).replace(day=1) - timedelta(days=1), until)
+    management = departments.get("management")
+    managers: dict[int, int] = {}
+    for party_id, location_id, department_id, hired, left in staff:
+        if (location_id and management and department_id == management.pk and hired <= month_end
+                and (left is None or left > month_end)):
+            managers.setdefault(location_id, party_id)
+    if not managers:
+        return
+    delivered: dict[int, set[int]] = {}
+    for location_id, supplier_id, day in orders:
+        if month_end - timedelta(days=90) < day <= month_end:
+            delivered.setdefault(location_id, set()).add(supplier_id)
+    for location_id, party_id in sorted(managers.items()):
+        suppliers = sorted(delivered.get(location_id, ()))
+        if not suppliers:
+            continue
+        wave = wave_of(SurveyKind.DELIVERY, month, location_id)
+        ratings = {supplier: tuple(int(np.clip(round(m + rng.normal(0, 0.7)), 1, 5)) for m in supplier_means[supplier])
+                   for supplier in suppliers}
+        rows = [({"kind": SurveyKind.DELIVERY, "month": month, "location_id": location_id, "party_id": party_id,
+                  "answered_on": min(wave.scheduled_on + timedelta(days=3), until), "score": None,
+                  "comment": ""}, None, {"deliveries": ratings})]
+        plans.append((wave, [party_id], {party_id}, location_id, rows))
 
 
 def _quarterly(month, until, staff, department_code, departments, rng, wave_of, plans, locations) -> None:

@@ -50,9 +50,24 @@ def partner_satisfaction(ctx) -> Decimal | None:
     return None if mean is None else Decimal(mean).quantize(Decimal("0.01"))
 
 
+def delivery_quality(ctx) -> Decimal | None:
+    """The mean 1–5 rating (on time, complete, quality) the visible locations gave deliveries in the twelve months."""
+    from romashka.feedback.models import DeliveryRating
+    from romashka.feedback.selectors import answers_visible
+
+    answers = answers_visible(ctx.scope, SurveyKind.DELIVERY).filter(
+        month__gt=(ctx.as_of - timedelta(days=365)).replace(day=1), month__lte=ctx.as_of)
+    means = DeliveryRating.objects.filter(answer__in=answers).aggregate(
+        on_time=Avg("on_time"), complete=Avg("complete"), quality=Avg("quality"))
+    if means["on_time"] is None:
+        return None
+    return (Decimal(means["on_time"] + means["complete"] + means["quality"]) / 3).quantize(Decimal("0.01"))
+
+
 def figure_providers_register() -> None:
     from romashka.chamomile.figures import FIGURES, figure_provider_set
 
-    for key, compute in (("client_nps", client_nps), ("enps", enps), ("partner_satisfaction", partner_satisfaction)):
+    for key, compute in (("client_nps", client_nps), ("enps", enps), ("partner_satisfaction", partner_satisfaction),
+                         ("delivery_quality", delivery_quality)):
         if key in FIGURES:
             figure_provider_set(key, compute)

@@ -4,7 +4,15 @@ from __future__ import annotations
 
 from django.utils.translation import gettext as _
 
-from romashka.feedback.choices import RATING_MAX, RATING_MIN, SCORE_MAX, SCORE_MIN, ServiceAspect, SurveyKind
+from romashka.feedback.choices import (
+    RATING_MAX,
+    RATING_MIN,
+    SCORE_MAX,
+    SCORE_MIN,
+    DeliveryAspect,
+    ServiceAspect,
+    SurveyKind,
+)
 from romashka.feedback.services import ParsedAnswer
 
 COMMENT_MAX = 2000
@@ -34,6 +42,21 @@ def _text(data, name: str, errors: dict) -> str:
     return text
 
 
+def _rated(data, prefix: str, subjects, aspects: list[str], errors: dict) -> dict[int, tuple[int, int, int, str]]:
+    """Three 1–5 aspects and a comment per subject (a department, a supplier); a subject left blank is skipped."""
+    rated = {}
+    for subject in subjects:
+        names = [f"{prefix}_{subject.pk}_{aspect}" for aspect in aspects]
+        comment = _text(data, f"{prefix}_{subject.pk}_comment", errors)
+        if not any((data.get(name) or "").strip() for name in names):
+            continue  # "did not work with them"
+        values = [_number(data, name, RATING_MIN, RATING_MAX, errors, required=True) for name in names]
+        if all(value is not None for value in values):
+            first, second, third = values
+            rated[subject.pk] = (first, second, third, comment)
+    return rated
+
+
 def answer_parse(kind: str, data, questions: dict) -> tuple[ParsedAnswer, dict[str, str]]:
     """The answer and the problems by field name (empty when the answer can be recorded)."""
     errors: dict[str, str] = {}
@@ -49,17 +72,11 @@ def answer_parse(kind: str, data, questions: dict) -> tuple[ParsedAnswer, dict[s
             if rating is not None:
                 parsed.stages[stage.pk] = rating
     if kind == SurveyKind.INTERNAL:
-        parsed.services = {}
-        for provider in questions.get("providers", []):
-            names = [f"service_{provider.pk}_{aspect}" for aspect in ServiceAspect.values]
-            given = [bool((data.get(name) or "").strip()) for name in names]
-            comment = _text(data, f"service_{provider.pk}_comment", errors)
-            if not any(given):
-                continue  # "did not work with them": a department may be skipped as a whole
-            values = [_number(data, name, RATING_MIN, RATING_MAX, errors, required=True) for name in names]
-            if all(value is not None for value in values):
-                quality, speed, courtesy = values
-                parsed.services[provider.pk] = (quality, speed, courtesy, comment)  # type: ignore[assignment]
+        parsed.services = _rated(data, "service", questions.get("providers", []), ServiceAspect.values, errors)
         if not parsed.services and not errors:
             errors["services"] = _("Rate at least one department that serves yours.")
+    if kind == SurveyKind.DELIVERY:
+        parsed.deliveries = _rated(data, "delivery", questions.get("suppliers", []), DeliveryAspect.values, errors)
+        if not parsed.deliveries and not errors:
+            errors["deliveries"] = _("Rate at least one supplier.")
     return parsed, errors

@@ -212,6 +212,25 @@ class ServiceRating(models.Model):
         return f"{self.provider_id}: {self.quality}/{self.speed}/{self.courtesy}"
 
 
+class DeliveryRating(models.Model):
+    """A location's rating of one supplier's deliveries; the rater is the answer's location."""
+
+    answer = models.ForeignKey(Answer, on_delete=models.CASCADE, related_name="delivery_ratings")
+    supplier = models.ForeignKey(Party, verbose_name=_("supplier"), on_delete=models.CASCADE, related_name="+")
+    on_time = _rating(_("on time"))
+    complete = _rating(_("complete"))
+    quality = _rating(_("quality of the goods"))
+    comment = models.TextField(_("comment"), blank=True)
+
+    class Meta:
+        verbose_name = _("delivery rating")
+        verbose_name_plural = _("delivery ratings")
+        constraints = [models.UniqueConstraint(fields=["answer", "supplier"], name="delivery_rating_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.supplier_id}: {self.on_time}/{self.complete}/{self.quality}"
+
+
 class DetractorStandard(models.Model):
     """The touch standard (put on from a list) that holds the organisation's follow-ups of detractors."""
 

@@ -436,3 +436,30 @@ def party_answers(*, scope: Scope, party_id: int) -> QuerySet[Answer]:
                                   kind__in=[SurveyKind.CLIENT, SurveyKind.PARTNER])
             .select_related("location", "survey").prefetch_related("stage_ratings__stage")
             .order_by("-answered_on", "-pk"))
+
+
+@dataclass(frozen=True)
+class SupplierDeliveries:
+    supplier_id: int
+    name: str
+    ratings: int
+    on_time: float
+    complete: float
+    quality: float
+
+    @property
+    def mean(self) -> float:
+        return (self.on_time + self.complete + self.quality) / 3
+
+
+def delivery_ratings(*, scope: Scope, date_from: date, date_to: date) -> list[SupplierDeliveries]:
+    """How the visible locations rate each supplier's deliveries over the period, worst first. One query."""
+    from romashka.feedback.models import DeliveryRating
+
+    answers = answers_visible(scope, SurveyKind.DELIVERY).filter(month__gte=date_from.replace(day=1),
+                                                                  month__lte=date_to)
+    rows = (DeliveryRating.objects.filter(answer__in=answers).order_by().values("supplier_id", "supplier__name")
+            .annotate(n=Count("pk"), on_time=Avg("on_time"), complete=Avg("complete"), quality=Avg("quality")))
+    table = [SupplierDeliveries(r["supplier_id"], r["supplier__name"], r["n"], float(r["on_time"]),
+                                float(r["complete"]), float(r["quality"])) for r in rows]
+    return sorted(table, key=lambda row: (row.mean, row.name))

@@ -24,6 +24,7 @@ from romashka.core.models import Channel, Department, Employee, Location, Organi
 from romashka.feedback.choices import ANONYMOUS_KINDS, DEFAULT_STAGES, SurveyKind
 from romashka.feedback.models import (
     Answer,
+    DeliveryRating,
     DetractorStandard,
     InternalService,
     JourneyStage,
@@ -68,7 +69,7 @@ def survey_kinds_allowed(scope: Scope) -> list[str]:
         return []
     kinds = []
     if scope.can(Capability.VIEW_FEEDBACK):
-        kinds += [SurveyKind.CLIENT, SurveyKind.PARTNER]
+        kinds += [SurveyKind.CLIENT, SurveyKind.PARTNER, SurveyKind.DELIVERY]
     if scope.can(Capability.VIEW_STAFF_FEEDBACK):
         kinds += [SurveyKind.EMPLOYEE, SurveyKind.INTERNAL]
     return kinds
@@ -106,6 +107,16 @@ def _recipients(wave: Wave, organisation_id: int, limit: int) -> list[tuple[int,
         for party_id, location_id in rows:
             seen.setdefault(party_id, location_id)
         return [(party_id, location_id, None) for party_id, location_id in list(seen.items())[:limit]]
+    if kind == SurveyKind.DELIVERY:
+        # The location's manager rates the deliveries to it.
+        from romashka.touches.services import _Staff
+
+        managers = _Staff.of(organisation_id).managers
+        if wave.location_id:
+            managers = {k: v for k, v in managers.items() if k == wave.location_id}
+        parties = dict(Employee.objects.filter(pk__in=managers.values()).values_list("pk", "party_id"))
+        return [(parties[employee], location_id, None) for location_id, employee in sorted(managers.items())
+                if employee in parties][:limit]
     if kind == SurveyKind.PARTNER:
         locations = Location.objects.filter(organisation_id=organisation_id, partner__isnull=False)
         if wave.location_id:
@@ -269,7 +280,22 @@ def questions_of(link: SurveyLink) -> dict:
                                                serves__organisation_id=survey.organisation_id)
                      .order_by("name") if link.department_id else Department.objects.none())
         return {"providers": list(providers)}
+    if survey.kind == SurveyKind.DELIVERY:
+        return {"suppliers": suppliers_of(organisation_id=survey.organisation_id, location_id=link.location_id,
+                                          until=link.wave.scheduled_on)}
     return {}
+
+
+SUPPLIER_DAYS = 90
+
+
+def suppliers_of(*, organisation_id: int, location_id: int | None, until: date) -> list[Party]:
+    """The suppliers that delivered to the location in the 90 days to `until`, by name."""
+    from romashka.chamomile.models import SupplierOrder
+
+    orders = SupplierOrder.objects.filter(organisation_id=organisation_id, location_id=location_id,
+                                          ordered_on__gt=until - timedelta(days=SUPPLIER_DAYS), ordered_on__lte=until)
+    return list(Party.objects.filter(pk__in=orders.values("supplier_id")).order_by("name"))
 
 
 @dataclass
@@ -279,6 +305,7 @@ class ParsedAnswer:
     comment: str = ""
     stages: dict[int, int] | None = None
     services: dict[int, tuple[int, int, int, str]] | None = None
+    deliveries: dict[int, tuple[int, int, int, str]] | None = None
 
 
 def answer_submit(*, token: str, parsed: ParsedAnswer, today: date) -> Answer:
@@ -323,6 +350,10 @@ def _answer_write(link: SurveyLink, parsed: ParsedAnswer, today: date) -> Answer
         ServiceRating.objects.bulk_create([
             ServiceRating(answer=answer, provider_id=provider_id, quality=q, speed=s, courtesy=c, comment=text)
             for provider_id, (q, s, c, text) in parsed.services.items()])
+    if parsed.deliveries:
+        DeliveryRating.objects.bulk_create([
+            DeliveryRating(answer=answer, supplier_id=supplier_id, on_time=t, complete=c, quality=q, comment=text)
+            for supplier_id, (t, c, q, text) in parsed.deliveries.items()])
     return answer
 
 

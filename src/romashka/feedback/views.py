@@ -20,7 +20,7 @@ from romashka.core import access
 from romashka.core.access import Capability, Scope
 from romashka.core.models import Department, Location
 from romashka.feedback import selectors, services
-from romashka.feedback.choices import MIN_GROUP_ANSWERS, SurveyKind
+from romashka.feedback.choices import MIN_GROUP_ANSWERS, DeliveryAspect, ServiceAspect, SurveyKind
 from romashka.feedback.forms import answer_parse
 from romashka.feedback.models import Survey
 from romashka.feedback.selectors import ScoreTable
@@ -96,6 +96,7 @@ def overview(request: HttpRequest) -> HttpResponse:
         "stages": [(stage.name(language), drag) for stage, drag in drags],
         "worst": next((stage.name(language) for stage, drag in drags if drag is worst), None) if worst else None,
         "detractors": detractors, "chart": _table_chart(table), "can_export": scope.can(Capability.EXPORT),
+        "deliveries": selectors.delivery_ratings(scope=scope, date_from=table.months[0], date_to=as_of),
     })
 
 
@@ -156,6 +157,7 @@ def surveys(request: HttpRequest) -> HttpResponse:
     scope = _section(request)
     kinds = [k for k, capability in ((SurveyKind.CLIENT, Capability.VIEW_FEEDBACK),
                                      (SurveyKind.PARTNER, Capability.VIEW_FEEDBACK),
+                                     (SurveyKind.DELIVERY, Capability.VIEW_FEEDBACK),
                                      (SurveyKind.EMPLOYEE, Capability.VIEW_STAFF_FEEDBACK),
                                      (SurveyKind.INTERNAL, Capability.VIEW_STAFF_FEEDBACK)) if scope.can(capability)]
     allowed = services.survey_kinds_allowed(scope)
@@ -331,9 +333,19 @@ def answer(request: HttpRequest, token: str) -> HttpResponse:
         return render(request, "feedback/public_form.html", {
             "survey": survey, "kind": survey.kind, "intro": survey.intro(language), "language": language,
             "stages": [(stage, stage.name(language)) for stage in questions.get("stages", [])],
-            "providers": questions.get("providers", []), "errors": errors, "posted": request.POST,
-            "scores": range(0, 11), "ratings": range(1, 6), "anonymous": survey.kind in (
-                SurveyKind.EMPLOYEE, SurveyKind.INTERNAL),
-            "location": Location.objects.filter(pk=survey_link.location_id).first(),
-            "aspects": [("quality", _("quality")), ("speed", _("speed")), ("courtesy", _("courtesy"))],
+            "errors": errors, "posted": request.POST, "scores": range(0, 11), "ratings": range(1, 6),
+            "anonymous": survey.kind in (SurveyKind.EMPLOYEE, SurveyKind.INTERNAL),
+            "location": Location.objects.filter(pk=survey_link.location_id).first(), **_rated_subjects(
+                survey.kind, questions, errors),
         }, status=422 if errors else 200)
+
+
+def _rated_subjects(kind: str, questions: dict, errors: dict) -> dict:
+    """What the form rates on three aspects: the serving departments or the suppliers (None: neither)."""
+    if kind == SurveyKind.INTERNAL:
+        return {"subjects": questions.get("providers", []), "prefix": "service", "prefix_": "service_",
+                "aspects": ServiceAspect.choices, "subjects_error": errors.get("services")}
+    if kind == SurveyKind.DELIVERY:
+        return {"subjects": questions.get("suppliers", []), "prefix": "delivery", "prefix_": "delivery_",
+                "aspects": DeliveryAspect.choices, "subjects_error": errors.get("deliveries")}
+    return {"subjects": None}
