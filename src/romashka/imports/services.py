@@ -447,9 +447,17 @@ class PurchasesWriter(_Writer):
         # Window functions run over every row: only those the file needs.
         numbers = []
         without_receipt = accepted
+        repeated_receipts = 0
         if has("receipt_ref"):
             without_receipt = self.sql("SELECT count(*) FROM accepted WHERE receipt_ref IS NULL").fetchall()[0][0]
-            numbers.append("row_number() OVER (PARTITION BY customer_id, receipt_ref ORDER BY row_number) AS n_receipt")
+            # Usually each line is its own receipt: then no line needs a number (an aggregate is far cheaper
+            # than numbering ten million rows in a window, and needs less memory).
+            repeated_receipts = self.sql(
+                "SELECT count(*) FROM (SELECT 1 FROM accepted WHERE receipt_ref IS NOT NULL "
+                "GROUP BY customer_id, receipt_ref HAVING count(*) > 1)").fetchall()[0][0]
+            if repeated_receipts:
+                numbers.append(
+                    "row_number() OVER (PARTITION BY customer_id, receipt_ref ORDER BY row_number) AS n_receipt")
         if without_receipt:
             numbers.append(
                 "row_number() OVER (PARTITION BY customer_id, occurred_at, amount"
@@ -458,10 +466,9 @@ class PurchasesWriter(_Writer):
             )
         hashed = f"'h:' || {values_key} || ':' || n_same" if without_receipt else "NULL"
         if has("receipt_ref"):
-            receipt = (
-                f"CASE WHEN receipt_ref IS NULL THEN {hashed} WHEN n_receipt = 1 THEN receipt_ref "
-                f"ELSE receipt_ref || '#' || n_receipt END"
-            )
+            numbered_receipt = "WHEN n_receipt = 1 THEN receipt_ref ELSE receipt_ref || '#' || n_receipt" if (
+                repeated_receipts) else "ELSE receipt_ref"
+            receipt = f"CASE WHEN receipt_ref IS NULL THEN {hashed} {numbered_receipt} END"
         else:
             receipt = hashed
         location = "l.location_id" if has("location") else "NULL"
@@ -533,8 +540,6 @@ class PurchasesWriter(_Writer):
                 f"SELECT {org.pk}, p.party_id, r.location_id, r.occurred_at, r.purchased_on, r.amount, "  # noqa: S608
                 f"{v.sql_text(self.source)}, r.receipt_ref, r.category, {batch.pk} FROM purchase_rows r "
                 "JOIN customer_parties p ON p.ordinal = r.ordinal"
-                # Into a table with rows, each is looked up in the receipt constraint's index: in its order.
-                + ("" if table_is_empty else " ORDER BY r.receipt_ref")
             )
             added = _insert_new(parsed, Purchase, fields, select, rows=accepted, progress=self.progress,
                                 stage="purchases", table_is_empty=table_is_empty)
