@@ -124,6 +124,8 @@ def worker(step: str, database_url: str, path: Path, fresh: bool) -> dict:
         organisation = Organisation.objects.create(name="Блинные")
         for code, name in LOCATIONS:
             Location.objects.create(organisation=organisation, code=code, name=name, city="Москва")
+    backend = _backend_pid()
+    cpu_before = _cpu_seconds(), _process_cpu_seconds(backend)
     started = time.perf_counter()
     if step == "bulk_create":
         rows = django_bulk_create(organisation, path)
@@ -134,8 +136,40 @@ def worker(step: str, database_url: str, path: Path, fresh: bool) -> dict:
         result = file_import(organisation=organisation, path=path, options=ImportOptions(source="pos"),
                              max_bytes=None, refresh=False)
     result["seconds"] = round(time.perf_counter() - started, 2)
+    result["cpu_seconds"] = round(_cpu_seconds() - cpu_before[0], 2)
+    if backend:
+        result["db_cpu_seconds"] = round(_process_cpu_seconds(backend) - cpu_before[1], 2)
     result["peak_memory_mb"] = peak_memory_mb()
     return result
+
+
+def _cpu_seconds() -> float:
+    """CPU time of this process, all its threads (DuckDB's included)."""
+    import resource
+
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
+def _backend_pid() -> int | None:
+    """The PostgreSQL server process serving this connection (same machine), to count its CPU time too."""
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        return None
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_backend_pid()")
+        return cursor.fetchone()[0]
+
+
+def _process_cpu_seconds(pid: int | None) -> float:
+    if not pid:
+        return 0.0
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def peak_memory_mb() -> int:
@@ -209,6 +243,22 @@ def run_step(step: str, database_url: str, path: Path, *, fresh: bool, threads: 
     return json.loads(completed.stdout.strip().splitlines()[-1])
 
 
+def _cpu_total(step: dict) -> float:
+    return step.get("cpu_seconds", 0) + step.get("db_cpu_seconds", 0)
+
+
+def _cpu(step: dict) -> str:
+    """CPU seconds of the step: on a shared machine the steadier figure than wall time."""
+    text = f"CPU {step.get('cpu_seconds', 0)} s"
+    if "db_cpu_seconds" in step:
+        text += f" + server {step['db_cpu_seconds']} s"
+    return text
+
+
+def _load() -> str:
+    return " ".join(f"{value:.1f}" for value in os.getloadavg())
+
+
 def fresh_database(kind: str, postgres: str, name: str) -> str:
     if kind == "sqlite":
         path = DATA / f"{name}.sqlite3"
@@ -231,6 +281,7 @@ def main() -> None:
     parser.add_argument("--databases", default="postgresql,sqlite")
     parser.add_argument("--postgres", default="postgres://postgres@127.0.0.1:5432/postgres")
     parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--skip-baseline", action="store_true", help="only the import and the re-import")
     parser.add_argument("--worker", help=argparse.SUPPRESS)
     parser.add_argument("--database", help=argparse.SUPPRESS)
     parser.add_argument("--file", help=argparse.SUPPRESS)
@@ -251,20 +302,26 @@ def main() -> None:
     for kind in [name.strip() for name in args.databases.split(",") if name.strip()]:
         url = fresh_database(kind, args.postgres, "romashka_bench_import")
         first = run_step("import", url, path, fresh=True, threads=args.threads)
-        print(f"{kind}: import of {args.rows:,} rows {first['seconds']} s, peak {first['peak_memory_mb']} MB, "
-              f"added {first['added']:,}, clients {first['clients_added']:,}", flush=True)
+        print(f"{kind}: import of {args.rows:,} rows {first['seconds']} s ({_cpu(first)}), peak "
+              f"{first['peak_memory_mb']} MB, added {first['added']:,}, clients {first['clients_added']:,}, "
+              f"load average {_load()}", flush=True)
         again = run_step("import", url, path, fresh=False, threads=args.threads)
-        print(f"{kind}: re-import {again['seconds']} s, added {again['added']:,}, already there "
-              f"{again['already_there']:,}", flush=True)
+        print(f"{kind}: re-import {again['seconds']} s ({_cpu(again)}), added {again['added']:,}, already there "
+              f"{again['already_there']:,}, load average {_load()}", flush=True)
+        if args.skip_baseline:
+            report[kind] = {"import": first, "reimport": again}
+            continue
         url = fresh_database(kind, args.postgres, "romashka_bench_import")
         ours = run_step("import", url, head, fresh=True, threads=args.threads)
         url = fresh_database(kind, args.postgres, "romashka_bench_import")
         baseline = run_step("bulk_create", url, head, fresh=True, threads=args.threads)
         ratio = baseline["seconds"] / ours["seconds"]
-        print(f"{kind}: {baseline_rows:,} rows: file_import {ours['seconds']} s, bulk_create {baseline['seconds']} s "
-              f"(peak {baseline['peak_memory_mb']} MB): {ratio:.1f}× faster", flush=True)
+        cpu_ratio = _cpu_total(baseline) / max(_cpu_total(ours), 0.01)
+        print(f"{kind}: {baseline_rows:,} rows: file_import {ours['seconds']} s ({_cpu(ours)}), bulk_create "
+              f"{baseline['seconds']} s ({_cpu(baseline)}, peak {baseline['peak_memory_mb']} MB): {ratio:.1f}× faster, "
+              f"{cpu_ratio:.1f}× less CPU; load average {_load()}", flush=True)
         report[kind] = {"import": first, "reimport": again, "baseline_import": ours, "bulk_create": baseline,
-                        "ratio_to_bulk_create": round(ratio, 1)}
+                        "ratio_to_bulk_create": round(ratio, 1), "cpu_ratio_to_bulk_create": round(cpu_ratio, 1)}
     if "postgresql" in args.databases:
         import psycopg
 
