@@ -9,6 +9,7 @@ from romashka.discovery.models import (
     NotOurClient,
     Product,
     ProductJob,
+    RfmBounds,
     Segment,
     SegmentCondition,
 )
@@ -77,3 +78,8 @@ class InterviewAdmin(admin.ModelAdmin):
     list_filter = ["job", "pays_more"]
     raw_id_fields = ["party"]
     date_hierarchy = "interviewed_on"
+
+
+@admin.register(RfmBounds)
+class RfmBoundsAdmin(admin.ModelAdmin):
+    list_display = ["organisation", "recency_days", "frequency", "monetary"]
