@@ -115,3 +115,33 @@ def test_only_a_list_standard_takes_clients_by_hand(network):
     org, parties = network
     with pytest.raises(ValidationError):
         services.entries_from_list(standard=_standard(org), party_ids=[parties["anna"].pk], on=DAY)
+
+
+def test_a_call_for_a_committee_role_names_the_member_on_the_executors_card(network, client):
+    from romashka.core.models import Department, Employee
+    from romashka.core.services import user_create
+
+    from .builders import location_create
+
+    org, parties = network
+    location = location_create(org, "MSK-01")
+    parties["office"].home_location = location
+    parties["office"].save()
+    seller = user_create(organisation=org, username="seller", password="x-Passw0rd!", role="employee",
+                         location=location)
+    staff = Employee.objects.create(
+        party=guest_create(org, "Продавцов Пётр"), user=seller, location=location, position="Менеджер B2B",
+        department=Department.objects.create(organisation=org, code="b2b", name="B2B"), hired_on=DAY)
+    CommitteeMember.objects.create(company=parties["office"], person=guest_create(org, "Громов Иван"),
+                                   role="economic_buyer")
+    _standard(org, steps=[services.StepSpec(
+        channel=TouchChannel.CALL, title="Финансисту: бюджет", template_ru="Бюджет на завтраки",
+        committee_role="economic_buyer", executor_rule="named", executor_employee_id=staff.pk)])
+    # A call needs the phone's consent of the company; the member is who the executor asks for.
+    Channel.objects.create(party=parties["office"], kind="phone", value="+70000000001", normalized="+70000000001",
+                           consent_at=timezone.now())
+    services.entries_generate(organisation=org, as_of=DAY, only_current=False)
+    client.force_login(seller)
+    page = client.get("/tasks/").content.decode()
+    card = page[page.index('data-testid="task-committee"'):]
+    assert "Громов Иван" in card[:300]

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
 import numpy as np
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, OuterRef, Q, QuerySet, Subquery
 from django.utils import timezone
 
 from romashka.core.access import Capability, in_scope, require, scope_for
@@ -25,8 +25,13 @@ def _day_bounds(first: date, last: date) -> tuple[datetime, datetime]:
 
 
 def _tasks_with_card(queryset: QuerySet[Task]) -> QuerySet[Task]:
-    """Everything a task card shows, in the same query."""
-    return queryset.select_related("party__status_snapshot", "location", "step__version", "executor__party", "entry")
+    """Everything a task card shows, in the same query; a step for a committee role names the member to speak to."""
+    from romashka.discovery.models import CommitteeMember
+
+    member = CommitteeMember.objects.filter(company_id=OuterRef("party_id"), role=OuterRef("step__committee_role"))
+    return queryset.select_related(
+        "party__status_snapshot", "location", "step__version", "executor__party", "entry",
+    ).annotate(committee_contact=Subquery(member.order_by("person__name", "pk").values("person__name")[:1]))
 
 
 def my_tasks(*, user, today: date) -> QuerySet[Task]:
