@@ -348,13 +348,11 @@ class PetalTableOut(Schema):
     petal: str
     as_of: date
     columns: list[str]
-    rows: list[list[str | int | float | None]] = Field(
-        description="The breakdown under the petal's figures, as on its page and in its export; amounts as numbers.")
+    rows: list[list[str | int | Decimal | None]] = Field(
+        description="The breakdown under the petal's figures, as on its page and in its export; dates ISO.")
 
 
 def _cell(value):
-    if isinstance(value, Decimal):
-        return float(value)
     if isinstance(value, date):
         return value.isoformat()
     return value

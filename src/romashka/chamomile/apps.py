@@ -11,12 +11,3 @@ class ChamomileConfig(AppConfig):
         # The figures register themselves in chamomile.selectors; the registry is full before any app
         # (the feedback surveys, for NPS and eNPS) gives a figure its provider.
         from romashka.chamomile import selectors  # noqa: F401
-        from romashka.path.refresh import status_refreshed
-
-        status_refreshed.connect(_facts_refresh, dispatch_uid="chamomile-facts")
-
-
-def _facts_refresh(sender, *, organisation, as_of, **_kwargs) -> None:
-    from romashka.chamomile.facts import facts_refresh
-
-    facts_refresh(organisation_id=organisation.pk, as_of=as_of)

@@ -1,7 +1,7 @@
 """The chamomile's facts: guests by home location and status at every month end, and revenue by location and day.
 
-Built after every status refresh (path.refresh sends `status_refreshed`; an import of purchases or clients
-refreshes the statuses, so it rebuilds them too), in two grouped passes over the status events and the
+Built after every status refresh (path.refresh.status_refresh_logged calls facts_refresh; an import of
+purchases or clients refreshes the statuses, so it rebuilds them too), in two grouped passes over the status events and the
 purchases. The chamomile then reads a few thousand rows instead of a million purchases and a probe per guest.
 
 The facts are exact, not a cache of the first answer:

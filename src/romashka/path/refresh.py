@@ -12,17 +12,12 @@ from datetime import date
 
 from django.db import close_old_connections
 from django.db.models import Count, Max
-from django.dispatch import Signal
 
 from romashka.core.choices import PartyKind
 from romashka.core.models import Organisation, Party
 from romashka.path.models import Purchase, StatusRefresh
 
 log = logging.getLogger(__name__)
-
-# Sent (organisation, as_of) after every logged refresh: apps keeping aggregates of the statuses and the
-# purchases (the chamomile's facts) rebuild them here, so they follow every refresh and every import.
-status_refreshed = Signal()
 
 
 def data_version(*, organisation: Organisation | int) -> str:
@@ -40,7 +35,9 @@ def data_version(*, organisation: Organisation | int) -> str:
 
 def status_refresh_logged(*, organisation: Organisation, as_of: date, progress=None) -> dict:
     """status_refresh, remembering the date and the data it saw; the buy-till-you-die predictions are
-    refitted on the same data right after (planning.services.clv_refresh), so both always agree."""
+    refitted on the same data right after (planning.services.clv_refresh), so both always agree, and the
+    chamomile's facts (guests by status per month end, revenue per location and day) rebuilt."""
+    from romashka.chamomile.facts import facts_refresh
     from romashka.path.services import status_refresh
     from romashka.planning.services import clv_refresh
 
@@ -49,7 +46,8 @@ def status_refresh_logged(*, organisation: Organisation, as_of: date, progress=N
     result["clv"] = clv_refresh(organisation=organisation, as_of=as_of)
     StatusRefresh.objects.create(organisation=organisation, as_of=as_of, data_version=version,
                                  seconds=result.get("seconds", 0))
-    status_refreshed.send(sender=StatusRefresh, organisation=organisation, as_of=as_of)
+    # The chamomile reads its aggregates of these statuses and purchases, so they are rebuilt with them.
+    result["chamomile_facts_seconds"] = facts_refresh(organisation_id=organisation.pk, as_of=as_of).seconds
     return result
 
 
