@@ -4,7 +4,6 @@ the print page, for mailing to the supplier without a browser's "save as PDF".""
 from __future__ import annotations
 
 from datetime import date
-from decimal import Decimal
 from pathlib import Path
 
 from django.utils.formats import date_format
@@ -48,7 +47,6 @@ def supplier_report_pdf(*, organisation: str, supplier: str, report: SupplierMon
         pdf.cell(0, 8, _("No orders from this supplier yet."), new_x="LMARGIN", new_y="NEXT")
         return bytes(pdf.output())
     years = report.years[-3:]
-    last12 = sum((current for _name, current, _before, _growth in report.by_location), Decimal(0))
     _table(pdf, _("Orders by month"), [_("Month")] + [str(y) for y in years],
            [[date_format(date(2000, m, 1), "F")] + [money_whole(report.volume[y].get(m)) for y in years]
             for m in report.months],
@@ -57,7 +55,7 @@ def supplier_report_pdf(*, organisation: str, supplier: str, report: SupplierMon
     _table(pdf, _("By location"), [_("Location"), _("Last 12 months"), _("12 months before"), _("Growth")],
            [[name, money_whole(current), money_whole(before), format_figure(growth, "percent")]
             for name, current, before, growth in report.by_location],
-           footer=[[_("Last 12 months"), money_whole(last12), "", ""]])
+           footer=[[_("Last 12 months"), money_whole(report.last_twelve_months), "", ""]])
     pdf.set_font("DejaVu", "", 8)
     pdf.set_text_color(*GREY)
     pdf.multi_cell(0, 4, _("The current year is counted up to the report's date; its growth compares a part of the "

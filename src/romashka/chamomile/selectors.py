@@ -374,6 +374,10 @@ class SupplierMonthly:
     yearly_growth: dict[int, Decimal | None]
     by_location: list[tuple[str, Decimal, Decimal, Decimal | None]]  # name, this year, last year, growth
 
+    @property
+    def last_twelve_months(self) -> Decimal:
+        return sum((current for _name, current, _before, _growth in self.by_location), ZERO)
+
 
 def supplier_monthly(*, scope: Scope, supplier_id: int, as_of: date) -> SupplierMonthly:
     """One supplier's orders from the scope by calendar month and year up to as_of, and by location (two queries)."""

@@ -215,6 +215,10 @@ def _bars(report: selectors.SupplierMonthly, years: list[int]) -> dict:
             "legend": list(zip(years, shades, strict=True))}
 
 
+def _prepared_by(request: HttpRequest) -> str:
+    return request.user.get_full_name() or request.user.get_username()
+
+
 @login_required
 def supplier_report_print(request: HttpRequest, supplier_id: int) -> HttpResponse:
     """The report to send the supplier, ready to print or save as PDF (A4): orders by month, year and location."""
@@ -225,8 +229,7 @@ def supplier_report_print(request: HttpRequest, supplier_id: int) -> HttpRespons
         "supplier": supplier, "report": report, "as_of": as_of, "years": shown,
         "rows": [(date(2000, m, 1), [report.volume[y].get(m) for y in shown]) for m in report.months],
         "chart": _bars(report, shown[-3:]), "organisation": access.organisation_of(request.user),
-        "printed_by": request.user.get_full_name() or request.user.get_username(),
-        "last12": sum((current for _name, current, _before, _growth in report.by_location), Decimal(0)),
+        "printed_by": _prepared_by(request), "last12": report.last_twelve_months,
     })
 
 
@@ -238,7 +241,7 @@ def supplier_report_pdf(request: HttpRequest, supplier_id: int) -> HttpResponse:
     access.require(request.user, Capability.EXPORT)
     content = render_pdf(organisation=access.organisation_of(request.user).name, supplier=supplier.name,
                          report=report, as_of=as_of,
-                         prepared_by=request.user.get_full_name() or request.user.get_username())
+                         prepared_by=_prepared_by(request))
     response = HttpResponse(content, content_type="application/pdf")
     response["Content-Disposition"] = f'attachment; filename="supplier-{supplier.pk}-turnover-{as_of}.pdf"'
     return response
