@@ -8,7 +8,8 @@ day is a customer's day whose amounts sum to more than zero), score R, F and M b
 customers and revenue per (R, F) square, and draw the Pareto curve (100 points) with the share of
 customers bringing 80% of the revenue:
 
-- engine: ``romashka.engine.discovery`` on DuckDB (the time covers reading and the queries);
+- engine: ``romashka.engine.discovery`` on DuckDB (the time covers reading and the queries), and apart the
+  part after the customers' figures (scores, grid, curve), which is what the app runs on its status snapshots;
 - pandas: the same as a careful analyst writes it with pandas (the baseline); its grid and share are
   checked to equal the engine's.
 
@@ -50,11 +51,14 @@ def engine_step(parquet: Path, threads: int) -> tuple[dict, float, float]:
     backend = duckdb_backend(threads=threads)
     figures = backend.create_table(
         "figures", customer_figures_expr(backend.read_parquet(str(parquet)), as_of=AS_OF), temp=True)
+    scoring_started, scoring_cpu = time.perf_counter(), _cpu()
     grid = backend.to_pyarrow(rfm_grid_expr(rfm_scores_expr(figures))).to_pylist()
     curve = backend.to_pyarrow(pareto_expr(figures)).to_pylist()
     share = curve[0]
     result = {"grid": {(r["r_score"], r["f_score"]): (r["customers"], float(r["revenue"])) for r in grid},
-              "curve": len(curve), "top_clients": share["top_clients"], "clients": share["clients"]}
+              "curve": len(curve), "top_clients": share["top_clients"], "clients": share["clients"],
+              # What the app runs: its status snapshot already holds each client's figures.
+              "scoring": (time.perf_counter() - scoring_started, _cpu() - scoring_cpu)}
     return result, time.perf_counter() - started, _cpu() - cpu
 
 
@@ -122,6 +126,9 @@ def main() -> None:
           f"({engine['clients']:,} with money; 80% of revenue from {engine['top_clients']:,})")
     print(f"  engine (DuckDB, {args.threads} threads): {engine_seconds:6.2f} s wall, {engine_cpu:6.2f} s CPU"
           f"   target ≤ {TARGET_SECONDS:.0f} s: {'met' if engine_seconds <= TARGET_SECONDS else 'NOT met'}")
+    scoring_seconds, scoring_cpu = engine["scoring"]
+    print(f"    of which scores, grid and curve from the 1M customers' figures (the app's path, figures from the "
+          f"status snapshot): {scoring_seconds:.2f} s wall, {scoring_cpu:.2f} s CPU")
     print(f"  pandas (baseline):          {pandas_seconds:6.2f} s wall, {pandas_cpu:6.2f} s CPU")
     print(f"  pandas / engine: {pandas_seconds / engine_seconds:.1f}× wall; {same(engine, baseline)}")
 
