@@ -48,12 +48,17 @@ def test_the_editor_saves_a_segment_and_names_a_bad_condition(client, login):
     assert 'data-testid="known-values"' in editor and "MSK-01" in editor and "рекомендация" in editor
     data = {"name": "Москва, женщины", "description": "", "c-TOTAL_FORMS": "3", "c-INITIAL_FORMS": "0",
             "c-MIN_NUM_FORMS": "3", "c-MAX_NUM_FORMS": "3",
-            "c-0-field": "city", "c-0-values": "Москва", "c-1-field": "gender", "c-1-values": "f",
-            "c-2-field": "age", "c-2-min_value": "40", "c-2-max_value": "30"}
-    response = client.post("/segments/new/", data)
+            "c-0-field": "city", "c-0-values": "Москва", "c-2-field": "gender", "c-2-values": "f",
+            "c-1-field": "", "c-1-values": ""}
+    # The band is on the third row while the second is empty: the message stands under the third row.
+    response = client.post("/segments/new/", {**data, "c-2-field": "age", "c-2-min_value": "40",
+                                              "c-2-max_value": "30"})
     assert response.status_code == 200
-    assert "Диапазон кончается раньше, чем начинается." in response.content.decode()
-    data["c-2-field"] = ""
+    text = response.content.decode()
+    row = text[text.index('data-testid="condition-2"'):]
+    assert row.index("Диапазон кончается раньше, чем начинается.") < row.index("</form>")
+    assert "Диапазон кончается" not in text[text.index('data-testid="condition-1"'):text.index(
+        'data-testid="condition-2"')]
     response = client.post("/segments/new/", data)
     segment = Segment.objects.get(name="Москва, женщины")
     assert response.status_code == 302 and response["Location"] == f"/segments/{segment.pk}/"

@@ -44,10 +44,28 @@ class ConditionForm(forms.Form):
 ConditionFormSet = forms.formset_factory(ConditionForm, extra=0, min_num=3, max_num=3)
 
 
+def _filled(conditions) -> list[ConditionForm]:
+    """The condition rows with a characteristic chosen, in order: the spec's conditions are these."""
+    return [f for f in conditions.forms if f.cleaned_data.get("field")]
+
+
 def segment_spec(form: SegmentForm, conditions) -> SegmentSpec:
-    specs = [c for c in (f.condition() for f in conditions.forms) if c is not None]
     return SegmentSpec(name=form.cleaned_data["name"], description=form.cleaned_data.get("description", ""),
-                       conditions=specs)
+                       conditions=[f.condition() for f in _filled(conditions)])
+
+
+def segment_errors_show(error, form: SegmentForm, conditions) -> None:
+    """The service's problems ("name", "conditions.1.max_value", …) on the fields the user filled in."""
+    filled = _filled(conditions)
+    for field, problems in error.message_dict.items():
+        parts = field.split(".")
+        if field in form.fields:
+            form.add_error(field, problems)
+        elif len(parts) == 3 and parts[1].isdigit() and int(parts[1]) < len(filled):
+            row = filled[int(parts[1])]
+            row.add_error(parts[2] if parts[2] in row.fields else None, problems)
+        else:
+            form.add_error(None, problems)
 
 
 def condition_initial(segment) -> list[dict]:

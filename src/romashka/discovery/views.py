@@ -117,18 +117,7 @@ def segment_edit(request: HttpRequest, segment_id: int | None = None) -> HttpRes
                 else:
                     services.segment_update(segment=segment, spec=spec)
             except ValidationError as error:
-                for field, problems in error.message_dict.items():
-                    target = form if field in form.fields else None
-                    if target is not None:
-                        form.add_error(field, problems)
-                    else:
-                        index = field.split(".")[1] if field.count(".") == 2 else None
-                        name = field.split(".")[-1]
-                        if index is not None and int(index) < len(conditions.forms):
-                            conditions.forms[int(index)].add_error(name if name in forms.ConditionForm.base_fields
-                                                                   else None, problems)
-                        else:
-                            form.add_error(None, problems)
+                forms.segment_errors_show(error, form, conditions)
             else:
                 messages.success(request, _("Segment “%(name)s” saved.") % {"name": segment.name})
                 return redirect("segments_clients", segment.pk)
