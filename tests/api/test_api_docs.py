@@ -38,6 +38,13 @@ def test_openapi_lists_every_path_with_its_methods(client):
         "/api/community/yearly": {"get"},
         "/api/franchise/cabinet": {"get"},
         "/api/franchise/partners": {"get"},
+        "/api/feedback/surveys": {"get"},
+        "/api/feedback/waves": {"get", "post"},
+        "/api/feedback/answers/client": {"get"},
+        "/api/feedback/answers/anonymous": {"get"},
+        "/api/feedback/scores": {"get"},
+        "/api/feedback/internal-service": {"get"},
+        "/api/feedback/link": {"get"},
     }
     assert {path: set(methods) for path, methods in paths.items()} == expected
 

@@ -38,3 +38,18 @@ def test_the_demo_has_a_year_of_answers_on_every_page(client, login):
     link = client.get("/feedback/link/", AS_OF)
     # The small demo has four staff per location: no location-month reaches five answers, and the page says so.
     assert link.context["result"].n == 0 and "Слишком мало данных" in link.content.decode()
+
+
+def test_the_api_documents_the_feedback_paths(client):
+    paths = client.get("/api/openapi.json").json()["paths"]
+    ours = {path: set(methods) for path, methods in paths.items() if path.startswith("/api/feedback/")}
+    assert ours == {"/api/feedback/surveys": {"get"}, "/api/feedback/waves": {"get", "post"},
+                    "/api/feedback/answers/client": {"get"}, "/api/feedback/answers/anonymous": {"get"},
+                    "/api/feedback/scores": {"get"}, "/api/feedback/internal-service": {"get"},
+                    "/api/feedback/link": {"get"}}
+
+
+def test_the_survey_setup_is_in_the_admin(client, login):
+    login(client, "owner")
+    for name in ("journeystage", "internalservice", "survey", "wave"):
+        assert client.get(f"/admin/feedback/{name}/").status_code == 200, name
