@@ -292,6 +292,13 @@ def test_a_change_that_rounds_to_zero_has_no_sign():
     assert signed_figure(Decimal("-0.004"), "percent").startswith("±")
     assert signed_figure(Decimal("-0.4"), "percent").startswith("−")
     assert signed_figure(Decimal("61"), "clients") == "+61" and signed_figure(None, "clients") == "—"
+    from romashka.chamomile.templatetags.chamomile_tags import trend_class
+
+    def health(trend):  # a figure whose value moved by `trend` since the previous month
+        return selectors.FigureHealth(FIGURES["fan_share"], Decimal(50) + trend, Decimal(50), None, selectors.NO_TARGET)
+
+    assert trend_class(health(Decimal("-0.01"))) == "" and trend_class(health(Decimal("-0.4"))) == "bad"
+    assert trend_class(health(Decimal("2"))) == "good"
 
 
 def test_royalties_paid_on_time_over_the_twelve_months(net):

@@ -29,7 +29,7 @@ from romashka.chamomile.figures import (
 from romashka.chamomile.forms import InitiativeForm
 from romashka.chamomile.models import CommunityInitiative, InitiativeKind
 from romashka.chamomile.services import initiative_delete, initiative_save, petal_targets_set
-from romashka.chamomile.templatetags.chamomile_tags import format_figure, health_label
+from romashka.chamomile.templatetags.chamomile_tags import format_figure, health_label, rounds_to_zero
 from romashka.core import access
 from romashka.core.access import Capability, Scope
 from romashka.core.choices import PartyKind
@@ -58,7 +58,7 @@ def _scope(request: HttpRequest) -> Scope:
 def _trend_arrow(figure: selectors.FigureHealth) -> str:
     """↑ or ↓ after the headline when it moved since the previous month (the colour of the figure's row says good or bad)."""
     trend = figure.trend
-    if not trend:
+    if trend is None or rounds_to_zero(trend, figure.figure.unit):
         return ""
     return " ↑" if trend > 0 else " ↓"
 

@@ -35,14 +35,27 @@ def figure_value(value, unit: str) -> str:
     return format_figure(value, unit)
 
 
+def rounds_to_zero(value, unit: str) -> bool:
+    """True when the value shows as zero in its unit (−0.004 % is "0,0 %"): no sign, arrow or colour then."""
+    return not any(digit in "123456789" for digit in format_figure(abs(value), unit))
+
+
 @register.filter
 def signed_figure(value, unit: str) -> str:
     if value is None:
         return "—"
     text = format_figure(abs(value), unit)
-    if not any(digit in "123456789" for digit in text):  # rounds to zero: no sign, not "−0,0"
+    if rounds_to_zero(value, unit):
         return "±" + text
     return ("+" if value > 0 else "−") + text
+
+
+@register.filter
+def trend_class(figure) -> str:
+    """good or bad for a figure's change since the previous month that shows, else nothing."""
+    if figure.trend is None or rounds_to_zero(figure.trend, figure.figure.unit):
+        return ""
+    return "good" if figure.trend_is_good else "bad"
 
 
 @register.filter
