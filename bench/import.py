@@ -209,7 +209,9 @@ def django_bulk_create(organisation, path: Path) -> int:
     with transaction.atomic():
         batch = ImportBatch.objects.create(organisation=organisation, source="pos", filename=path.name)
         cards = {row[0] for row in parsed}
-        known = dict(Party.objects.filter(organisation=organisation, external_id__in=cards).values_list("external_id", "pk"))
+        # All of the organisation's ids, not `external_id__in=cards`: SQLite refuses that many parameters.
+        known = {external_id: pk for external_id, pk in
+                 Party.objects.filter(organisation=organisation).values_list("external_id", "pk") if external_id in cards}
         Party.objects.bulk_create([Party(organisation=organisation, name=card, external_id=card)
                                    for card in cards if card not in known], batch_size=5000)
         known = dict(Party.objects.filter(organisation=organisation).values_list("external_id", "pk"))
