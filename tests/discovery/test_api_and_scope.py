@@ -117,6 +117,10 @@ def test_a_partner_given_discovery_sees_only_its_own_clients(client, login, monk
     assert {row["id"] for row in listed["items"]} <= own
     grid = api.get("/rfm").json()
     assert grid["customers"] <= len(own)
+    from romashka.discovery.selectors import buyers_by_category
+
+    assert set().union(*buyers_by_category(user=user).values()) <= own
+    assert client.get("/segments/jobs/").status_code == 200
     page = client.get("/segments/rfm/cell/?cell=champions&format=csv")
     ids = {int(line.split(";")[0]) for line in b"".join(page.streaming_content).decode("utf-8-sig").strip()
            .splitlines()[1:]}

@@ -187,3 +187,17 @@ def test_the_job_map_shows_products_jobs_and_categories(client, login):
     for testid in ("job-map", "category-map", "products"):
         assert f'data-testid="{testid}"' in text
     assert "Быстро и сытно позавтракать по дороге на работу" in text and "вес, г: 220" in text
+
+
+def test_clients_are_matched_to_a_job_by_what_they_bought(demo_network):
+    from django.contrib.auth import get_user_model
+
+    from romashka.core.access import clients_visible
+    from romashka.discovery.selectors import job_map
+
+    crm = get_user_model().objects.get(username="crm")
+    row = next(r for r in job_map(user=crm) if r["job"].name == "Провести выходные с семьёй")
+    categories = {link.product.purchase_category for link in row["links"]}
+    assert categories == {"блины", "десерты", "доставка"}
+    expected = clients_visible(crm).filter(purchases__category__in=categories, purchases__amount__gt=0).distinct()
+    assert row["matched_clients"] == expected.count() > 0

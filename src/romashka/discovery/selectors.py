@@ -471,7 +471,27 @@ def interview_suggestions(*, user, segment: Segment | None = None, today: date |
 # ---------------------------------------------------------------- products, jobs, B2B
 
 
-def job_map(*, user) -> list[dict]:
+def buyers_by_category(*, user) -> dict[str, set[int]]:
+    """The clients the user sees who bought (a positive line) in each product category: one pass over the
+    purchases, so a page counting several categories' buyers does not probe them per client and category."""
+    scope = require(user, Capability.VIEW_DISCOVERY)
+    pairs = (Purchase.objects.filter(organisation_id=scope.organisation_id, amount__gt=0).exclude(category="")
+             .values_list("category", "party_id").distinct())
+    visible = None if scope.sees_all_locations else set(clients_visible(user).values_list("pk", flat=True))
+    buyers: dict[str, set[int]] = {}
+    for category, party_id in pairs.iterator(chunk_size=20_000):
+        if visible is None or party_id in visible:
+            buyers.setdefault(category, set()).add(party_id)
+    return buyers
+
+
+def _matched(buyers: dict[str, set[int]], links) -> int:
+    """How many clients bought in any purchase category of the linked products."""
+    categories = {link.product.purchase_category for link in links if link.product.purchase_category}
+    return len(set().union(*(buyers.get(category, set()) for category in categories)))
+
+
+def job_map(*, user, buyers: dict[str, set[int]] | None = None) -> list[dict]:
     """For each job: the products that solve it (for which categories), the categories' segments and the
     clients matched to them by what they bought, and how often interviews named the job."""
     scope = require(user, Capability.VIEW_DISCOVERY)
@@ -479,16 +499,13 @@ def job_map(*, user) -> list[dict]:
         "product_links__product", "product_links__category__segment")
     interviews = dict(interviews_visible(user).filter(job__isnull=False).values_list("job_id").annotate(
         n=Count("pk")).values_list("job_id", "n"))
-    clients = clients_visible(user)
+    buyers = buyers if buyers is not None else buyers_by_category(user=user)
     rows = []
     for job in jobs:
         links = list(job.product_links.all())
-        purchase_categories = sorted({link.product.purchase_category for link in links
-                                      if link.product.purchase_category})
-        matched = clients.filter(_bought(purchase_categories)).count() if purchase_categories else 0
         rows.append({"job": job, "links": links, "interviews": interviews.get(job.pk, 0),
                      "categories": sorted({link.category for link in links if link.category}, key=lambda c: c.name),
-                     "matched_clients": matched})
+                     "matched_clients": _matched(buyers, links)})
     return rows
 
 
@@ -500,19 +517,17 @@ def products_described(*, user) -> list[dict]:
              "jobs": sorted({link.job.name for link in product.job_links.all()})} for product in products]
 
 
-def category_matches(*, user) -> list[dict]:
+def category_matches(*, user, buyers: dict[str, set[int]] | None = None) -> list[dict]:
     """Client categories with the clients matched to them: those who bought a product the category hires."""
     scope = require(user, Capability.VIEW_DISCOVERY)
     categories = ClientCategory.objects.filter(organisation_id=scope.organisation_id).select_related(
         "segment").prefetch_related("product_links__product", "product_links__job")
-    clients = clients_visible(user)
+    buyers = buyers if buyers is not None else buyers_by_category(user=user)
     rows = []
     for category in categories:
         links = list(category.product_links.all())
-        bought = sorted({link.product.purchase_category for link in links if link.product.purchase_category})
-        matched = clients.filter(_bought(bought)).count() if bought else 0
         rows.append({"category": category, "products": sorted({link.product.name for link in links}),
-                     "jobs": sorted({link.job.name for link in links}), "matched_clients": matched})
+                     "jobs": sorted({link.job.name for link in links}), "matched_clients": _matched(buyers, links)})
     return rows
 
 

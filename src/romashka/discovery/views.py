@@ -391,9 +391,10 @@ def interview_new(request: HttpRequest, party_id: int) -> HttpResponse:
 
 @login_required
 def jobs(request: HttpRequest) -> HttpResponse:
+    buyers = selectors.buyers_by_category(user=request.user)
     return render(request, "discovery/jobs.html", _base(
-        request, "jobs", jobs=selectors.job_map(user=request.user),
-        categories=selectors.category_matches(user=request.user),
+        request, "jobs", jobs=selectors.job_map(user=request.user, buyers=buyers),
+        categories=selectors.category_matches(user=request.user, buyers=buyers),
         products=selectors.products_described(user=request.user)))
 
 
