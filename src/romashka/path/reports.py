@@ -7,8 +7,7 @@ from datetime import date, timedelta
 from decimal import Decimal
 
 from django.core.cache import cache
-from django.db.models import CharField, Count, Max, Sum
-from django.db.models.functions import Cast, Substr
+from django.db.models import Count, Sum
 
 from romashka.core.access import Capability, Scope, in_scope
 from romashka.core.choices import PartyKind
@@ -57,26 +56,24 @@ def _dashboard(*, scope: Scope, today: date) -> Dashboard:
     guests = Party.objects.filter(organisation_id=scope.organisation_id, roles__kind=PartyKind.GUEST)
     board.clients = in_scope(guests, scope, "home_location_id").count()
     purchases = in_scope(Purchase.objects.filter(organisation_id=scope.organisation_id), scope, "location_id")
-    # One pass over the purchases, grouped by month and location; everything else is summed from it.
+    # One pass over the purchases, grouped by day and location (the columns as stored: no per-row date
+    # formatting, which made the month grouping four times slower on SQLite); months are summed here.
     grid = list(
-        purchases.annotate(month=Substr(Cast("purchased_on", output_field=CharField()), 1, 7))
-        .values("month", "location_id")
-        .annotate(revenue=Sum("amount"), receipts=Count("id"), last_day=Max("purchased_on"))
+        purchases.values_list("purchased_on", "location_id").annotate(revenue=Sum("amount"), receipts=Count("*"))
         .order_by()
     )
     months: dict[str, list] = {}
     by_location: dict[int | None, list] = {}
-    for row in grid:
-        revenue = Decimal(row["revenue"] or 0)
-        for bucket in (months.setdefault(row["month"], [Decimal(0), 0]),
-                       by_location.setdefault(row["location_id"], [Decimal(0), 0])):
-            bucket[0] += revenue
-            bucket[1] += row["receipts"]
+    for day, location_id, revenue, receipts in grid:
+        for bucket in (months.setdefault(f"{day:%Y-%m}", [Decimal(0), 0]),
+                       by_location.setdefault(location_id, [Decimal(0), 0])):
+            bucket[0] += Decimal(revenue or 0)
+            bucket[1] += receipts
     cent = Decimal("0.01")
     board.months = [(month, total.quantize(cent), receipts) for month, (total, receipts) in sorted(months.items())]
     board.purchases = sum(receipts for _m, _r, receipts in board.months)
     board.revenue = sum((revenue for _m, revenue, _c in board.months), Decimal(0)).quantize(cent)
-    board.last_day = max((row["last_day"] for row in grid), default=None)
+    board.last_day = max((day for day, *_rest in grid), default=None)
     if board.last_day:
         # Active: bought within the purchase cycle before the latest purchase day in the data.
         board.active_since = board.last_day - timedelta(days=board.cycle_days)
