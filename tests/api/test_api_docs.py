@@ -31,6 +31,7 @@ def test_openapi_lists_every_path_with_its_methods(client):
         "/api/chamomile/summary": {"get"},
         "/api/chamomile/targets": {"get", "put"},
         "/api/chamomile/figures": {"get"},
+        "/api/chamomile/{petal}/table": {"get"},
         "/api/suppliers/turnover": {"get"},
         "/api/suppliers/{supplier_id}/turnover": {"get"},
         "/api/investors/returns": {"get"},
@@ -45,6 +46,16 @@ def test_openapi_lists_every_path_with_its_methods(client):
         "/api/feedback/scores": {"get"},
         "/api/feedback/internal-service": {"get"},
         "/api/feedback/link": {"get"},
+        "/api/segments": {"get", "post"},
+        "/api/segments/figures": {"get"},
+        "/api/segments/{segment_id}": {"get"},
+        "/api/segments/{segment_id}/clients": {"get"},
+        "/api/rfm": {"get"},
+        "/api/rfm/clients": {"get"},
+        "/api/pareto": {"get"},
+        "/api/interviews": {"get", "post"},
+        "/api/interviews/summaries": {"get"},
+        "/api/imports": {"post"},
     }
     assert {path: set(methods) for path, methods in paths.items()} == expected
 

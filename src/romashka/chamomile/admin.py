@@ -5,7 +5,9 @@ from django.contrib import admin
 from romashka.chamomile.models import (
     CommunityInitiative,
     FactsBuild,
+    GuestStatusFact,
     Investment,
+    LocationDayRevenue,
     Payout,
     PetalTarget,
     RoyaltyPayment,
@@ -63,18 +65,42 @@ class PetalTargetAdmin(admin.ModelAdmin):
     readonly_fields = ["updated_at"]
 
 
-@admin.register(FactsBuild)
-class FactsBuildAdmin(admin.ModelAdmin):
-    """When each organisation's chamomile facts were last rebuilt (after a status refresh), read-only."""
-
-    list_display = ["organisation", "refreshed_on", "built_at", "seconds", "event_watermark", "purchase_watermark"]
-    readonly_fields = list_display
+class _ReadOnlyAdmin(admin.ModelAdmin):
+    """Derived rows, rebuilt after every status refresh: shown for checking, never edited by hand."""
 
     def has_add_permission(self, request) -> bool:
         return False
 
     def has_change_permission(self, request, obj=None) -> bool:
         return False
+
+
+@admin.register(FactsBuild)
+class FactsBuildAdmin(_ReadOnlyAdmin):
+    """When each organisation's chamomile facts were last rebuilt (after a status refresh)."""
+
+    list_display = ["organisation", "refreshed_on", "built_at", "seconds", "event_watermark", "purchase_watermark"]
+    readonly_fields = list_display
+
+
+@admin.register(GuestStatusFact)
+class GuestStatusFactAdmin(_ReadOnlyAdmin):
+    """Guests by home location and status at each month end: what the chamomile page reads."""
+
+    list_display = ["day", "location", "status", "clients", "organisation"]
+    list_filter = ["organisation", "status"]
+    list_select_related = ["location", "organisation"]
+    date_hierarchy = "day"
+
+
+@admin.register(LocationDayRevenue)
+class LocationDayRevenueAdmin(_ReadOnlyAdmin):
+    """Purchases summed per location and day: what the chamomile's revenue figures read."""
+
+    list_display = ["day", "location", "revenue", "organisation"]
+    list_filter = ["organisation"]
+    list_select_related = ["location", "organisation"]
+    date_hierarchy = "day"
 
 
 @admin.register(RoyaltyPayment)
