@@ -192,6 +192,25 @@ def discovery_clients(user, segment: Segment | None = None) -> QuerySet[Party]:
     return clients.filter(segment_q(segment=segment)) if segment is not None else clients
 
 
+def party_segments(*, user, party_id: int) -> list[Segment]:
+    """The saved segments one client (already access-checked by the caller) belongs to now, by name.
+
+    One query whatever the number of segments: an EXISTS per segment over the one party.
+    """
+    segments = list(segments_visible(user).order_by("name", "pk"))
+    if not segments:
+        return []
+    flags = {f"in_{segment.pk}": Exists(segment_parties(segment=segment).filter(pk=OuterRef("pk")))
+             for segment in segments}
+    row = Party.objects.filter(pk=party_id).annotate(**flags).values(*flags).first()
+    return [segment for segment in segments if row and row[f"in_{segment.pk}"]]
+
+
+def party_interviews(*, user, party_id: int) -> QuerySet[Interview]:
+    """One client's recorded interviews, newest first, with the job and the interviewer."""
+    return interviews_visible(user).filter(party_id=party_id).select_related("job", "interviewer")
+
+
 def figures_as_of(organisation_id: int) -> date:
     """The day the purchase figures are of: the last status refresh (today before any)."""
     latest = StatusSnapshot.objects.filter(organisation_id=organisation_id).aggregate(day=Max("as_of"))["day"]

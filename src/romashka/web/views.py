@@ -176,7 +176,24 @@ def client_card(request: HttpRequest, party_id: int) -> HttpResponse:
         "show_contacts": scope.can(Capability.VIEW_CONTACTS),
         "kinds": [r.get_kind_display() for r in client.roles.all()],
         "prediction": ClvPrediction.objects.filter(party=client).first(),
+        **_client_discovery_and_feedback(request.user, scope, client.pk),
     })
+
+
+def _client_discovery_and_feedback(user, scope, party_id: int) -> dict:
+    """The card's segments and interviews (for roles that see segments) and survey answers (for roles that
+    see client feedback); nothing of either for other roles."""
+    from romashka.discovery.selectors import party_interviews, party_segments
+    from romashka.feedback.selectors import party_answers
+
+    shown: dict = {"show_discovery": scope.can(Capability.VIEW_DISCOVERY),
+                   "show_feedback": scope.can(Capability.VIEW_FEEDBACK)}
+    if shown["show_discovery"]:
+        shown["segments"] = party_segments(user=user, party_id=party_id)
+        shown["interviews"] = list(party_interviews(user=user, party_id=party_id)[:20])
+    if shown["show_feedback"]:
+        shown["answers"] = list(party_answers(scope=scope, party_id=party_id)[:20])
+    return shown
 
 
 def _status_timeline(events, today: date) -> list[dict]:
