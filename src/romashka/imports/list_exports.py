@@ -136,7 +136,13 @@ def survey_answers_export(request: HttpRequest) -> HttpResponse:
     if kind not in SurveyKind.values:
         kind = SurveyKind.CLIENT
     anonymous = kind in ANONYMOUS_KINDS
-    scope = _export_scope(request, Capability.VIEW_STAFF_FEEDBACK if anonymous else Capability.VIEW_FEEDBACK)
+    if anonymous:
+        scope = _export_scope(request, Capability.VIEW_STAFF_FEEDBACK)
+    else:
+        # Named answers name clients or partners: the role must also see those (HR sees staff feedback,
+        # never clients' names).
+        who = Capability.VIEW_PARTNERS if kind == SurveyKind.PARTNER else Capability.VIEW_CLIENTS
+        scope = _export_scope(request, Capability.VIEW_FEEDBACK, who)
     survey_id = _number(request, "survey")
     basename = f"survey-answers-{kind}-{timezone.localdate()}"
     if anonymous:
