@@ -95,6 +95,18 @@ def test_the_supplier_report_page_and_xlsx(owner):
     assert [row for row in yearly if row[0] == 2025][0][1] == pytest.approx(float(total_2025))
 
 
+def test_the_supplier_page_shows_each_locations_delivery_ratings(owner):
+    from romashka.feedback.models import DeliveryRating
+
+    rated = DeliveryRating.objects.values_list("supplier_id", flat=True).first()
+    assert rated, "the demo's delivery surveys rate suppliers"
+    page = owner.get(f"/chamomile/suppliers/{rated}/")
+    ratings = page.context["ratings"]
+    assert ratings and all(1 <= row.mean <= 5 for row in ratings)
+    assert [row.mean for row in ratings] == sorted(row.mean for row in ratings)
+    assert 'data-testid="supplier-ratings"' in page.content.decode()
+
+
 def test_the_supplier_report_prints_on_a4_and_downloads_as_pdf(owner):
     from datetime import timedelta
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import io
 import math
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from decimal import Decimal, InvalidOperation
 
 from django.contrib import messages
@@ -188,10 +188,15 @@ def supplier_report(request: HttpRequest, supplier_id: int) -> HttpResponse:
         "series": {str(y): [float(report.volume[y].get(m, 0)) for m in report.months] for y in report.years},
         "title": _("Orders, ₽"),
     }
+    from romashka.feedback.selectors import supplier_ratings_by_location
+
     return render(request, "chamomile/supplier.html", {
         "supplier": supplier, "report": report, "as_of": as_of, "chart": chart,
         "rows": [(m, [report.volume[y].get(m) for y in report.years]) for m in report.months],
         "can_export": scope.can(Capability.EXPORT),
+        # The delivery surveys of the last twelve months: how each location rates this supplier.
+        "ratings": supplier_ratings_by_location(scope=scope, supplier_id=supplier.pk,
+                                                date_from=as_of - timedelta(days=365), date_to=as_of),
     })
 
 

@@ -463,3 +463,35 @@ def delivery_ratings(*, scope: Scope, date_from: date, date_to: date) -> list[Su
     table = [SupplierDeliveries(r["supplier_id"], r["supplier__name"], r["n"], float(r["on_time"]),
                                 float(r["complete"]), float(r["quality"])) for r in rows]
     return sorted(table, key=lambda row: (row.mean, row.name))
+
+
+@dataclass(frozen=True)
+class LocationDeliveries:
+    location_id: int | None
+    name: str
+    ratings: int
+    on_time: float
+    complete: float
+    quality: float
+
+    @property
+    def mean(self) -> float:
+        return (self.on_time + self.complete + self.quality) / 3
+
+
+def supplier_ratings_by_location(*, scope: Scope, supplier_id: int, date_from: date, date_to: date
+                                 ) -> list[LocationDeliveries]:
+    """How each visible location rated one supplier's deliveries over the period, worst first. One query.
+
+    The supplier's page shows it: "supplier ratings by locations" (issue 9) from the delivery surveys.
+    """
+    from romashka.feedback.models import DeliveryRating
+
+    answers = answers_visible(scope, SurveyKind.DELIVERY).filter(month__gte=date_from.replace(day=1),
+                                                                  month__lte=date_to)
+    rows = (DeliveryRating.objects.filter(answer__in=answers, supplier_id=supplier_id).order_by()
+            .values("answer__location_id", "answer__location__name")
+            .annotate(n=Count("pk"), on_time=Avg("on_time"), complete=Avg("complete"), quality=Avg("quality")))
+    table = [LocationDeliveries(r["answer__location_id"], r["answer__location__name"] or "—", r["n"],
+                                float(r["on_time"]), float(r["complete"]), float(r["quality"])) for r in rows]
+    return sorted(table, key=lambda row: (row.mean, row.name))
