@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
 
-from django.db.models import Count, Exists, F, Max, OuterRef, Q, QuerySet, Sum, Value
+from django.db.models import Count, Exists, F, Max, OuterRef, Q, QuerySet, Subquery, Sum, Value
 from django.http import Http404
 from django.utils import timezone
 
@@ -473,18 +473,24 @@ RECENT_INTERVIEW_DAYS = 180
 
 def interview_suggestions(*, user, segment: Segment | None = None, today: date | None = None,
                           limit: int = 20) -> QuerySet[Party]:
-    """Whom to interview: fans of the segment not interviewed in the last half year, most purchase days first.
+    """Whom to interview: clients of the segment with good relations — fans, and NPS promoters (whose latest
+    client NPS answer is 9 or 10) — not interviewed in the last half year, most purchase days first."""
+    from romashka.feedback.choices import SurveyKind
+    from romashka.feedback.models import Answer
+    from romashka.feedback.selectors import PROMOTER_MIN
 
-    NPS promoters are not used yet: the feedback app has no selector for them.
-    """
     today = today or timezone.localdate()
     recent = Interview.objects.filter(party_id=OuterRef("pk"),
                                       interviewed_on__gt=today - timedelta(days=RECENT_INTERVIEW_DAYS))
-    return (discovery_clients(user, segment).filter(status_snapshot__status=Status.FAN)
+    latest_score = (Answer.objects.filter(party_id=OuterRef("pk"), kind=SurveyKind.CLIENT, score__isnull=False)
+                    .order_by("-answered_on", "-pk").values("score")[:1])
+    return (discovery_clients(user, segment).annotate(latest_nps=Subquery(latest_score))
+            .filter(Q(status_snapshot__status=Status.FAN) | Q(latest_nps__gte=PROMOTER_MIN))
             .exclude(Exists(recent)).exclude(pk__in=not_ours_parties(organisation_id=require(
                 user, Capability.VIEW_DISCOVERY).organisation_id).values("pk"))
             .select_related("status_snapshot", "home_location")
-            .order_by("-status_snapshot__purchase_days", "-status_snapshot__last_purchase", "pk")[:limit])
+            .order_by(F("status_snapshot__purchase_days").desc(nulls_last=True),
+                      F("status_snapshot__last_purchase").desc(nulls_last=True), "pk")[:limit])
 
 
 # ---------------------------------------------------------------- products, jobs, B2B
