@@ -95,7 +95,6 @@ def client_rules(*, organisation: Organisation) -> ClientRules:
             chosen[party_id] = by_location[location_id]
     # The last written wins: segments from the last by name to the first.
     for override in reversed(by_segment):
-        assert override.segment is not None
         members = segment_parties(segment=override.segment).values_list("pk", flat=True)
         for party_id in members.iterator(chunk_size=10_000):
             chosen[party_id] = override
