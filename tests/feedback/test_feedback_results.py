@@ -273,9 +273,9 @@ def test_chamomile_figures_show_the_survey_numbers(shop):
     DeliveryRating.objects.create(answer=beta[0], supplier=supplier, on_time=1, complete=1, quality=2)
     by_location = selectors.supplier_ratings_by_location(scope=owner, supplier_id=supplier.pk, date_from=FEBRUARY,
                                                          date_to=AS_OF)
-    assert [(row.location_id, row.ratings, row.on_time, round(row.mean, 4)) for row in by_location] == [
+    assert [(row.key, row.ratings, row.on_time, round(row.mean, 4)) for row in by_location] == [
         (shop["b"].pk, 1, 1.0, round(4 / 3, 4)), (shop["a"].pk, 2, 2.5, 3.5)]
-    assert [row.location_id for row in selectors.supplier_ratings_by_location(
+    assert [row.key for row in selectors.supplier_ratings_by_location(
         scope=partner_scope, supplier_id=supplier.pk, date_from=FEBRUARY, date_to=AS_OF)] == [shop["b"].pk]
     assert selectors.supplier_ratings_by_location(scope=owner, supplier_id=supplier.pk, date_from=date(2026, 4, 1),
                                                   date_to=date(2026, 4, 30)) == []

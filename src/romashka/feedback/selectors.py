@@ -439,8 +439,10 @@ def party_answers(*, scope: Scope, party_id: int) -> QuerySet[Answer]:
 
 
 @dataclass(frozen=True)
-class SupplierDeliveries:
-    supplier_id: int
+class Deliveries:
+    """Mean delivery ratings (1–5) of one supplier, or by one location: `key` is the supplier's or the location's id."""
+
+    key: int | None
     name: str
     ratings: int
     on_time: float
@@ -452,46 +454,31 @@ class SupplierDeliveries:
         return (self.on_time + self.complete + self.quality) / 3
 
 
-def delivery_ratings(*, scope: Scope, date_from: date, date_to: date) -> list[SupplierDeliveries]:
-    """How the visible locations rate each supplier's deliveries over the period, worst first. One query."""
+def _deliveries(*, scope: Scope, date_from: date, date_to: date, by: str, **only) -> list[Deliveries]:
+    """The visible locations' delivery ratings over the period grouped by `by` (a DeliveryRating path whose
+    `__name` sibling names it), worst first. One query."""
     from romashka.feedback.models import DeliveryRating
 
     answers = answers_visible(scope, SurveyKind.DELIVERY).filter(month__gte=date_from.replace(day=1),
                                                                   month__lte=date_to)
-    rows = (DeliveryRating.objects.filter(answer__in=answers).order_by().values("supplier_id", "supplier__name")
+    name = by.removesuffix("_id") + "__name"
+    rows = (DeliveryRating.objects.filter(answer__in=answers, **only).order_by().values(by, name)
             .annotate(n=Count("pk"), on_time=Avg("on_time"), complete=Avg("complete"), quality=Avg("quality")))
-    table = [SupplierDeliveries(r["supplier_id"], r["supplier__name"], r["n"], float(r["on_time"]),
-                                float(r["complete"]), float(r["quality"])) for r in rows]
+    table = [Deliveries(r[by], r[name] or "—", r["n"], float(r["on_time"]), float(r["complete"]),
+                        float(r["quality"])) for r in rows]
     return sorted(table, key=lambda row: (row.mean, row.name))
 
 
-@dataclass(frozen=True)
-class LocationDeliveries:
-    location_id: int | None
-    name: str
-    ratings: int
-    on_time: float
-    complete: float
-    quality: float
-
-    @property
-    def mean(self) -> float:
-        return (self.on_time + self.complete + self.quality) / 3
+def delivery_ratings(*, scope: Scope, date_from: date, date_to: date) -> list[Deliveries]:
+    """How the visible locations rate each supplier's deliveries over the period, worst first. One query."""
+    return _deliveries(scope=scope, date_from=date_from, date_to=date_to, by="supplier_id")
 
 
 def supplier_ratings_by_location(*, scope: Scope, supplier_id: int, date_from: date, date_to: date
-                                 ) -> list[LocationDeliveries]:
+                                 ) -> list[Deliveries]:
     """How each visible location rated one supplier's deliveries over the period, worst first. One query.
 
     The supplier's page shows it: "supplier ratings by locations" (issue 9) from the delivery surveys.
     """
-    from romashka.feedback.models import DeliveryRating
-
-    answers = answers_visible(scope, SurveyKind.DELIVERY).filter(month__gte=date_from.replace(day=1),
-                                                                  month__lte=date_to)
-    rows = (DeliveryRating.objects.filter(answer__in=answers, supplier_id=supplier_id).order_by()
-            .values("answer__location_id", "answer__location__name")
-            .annotate(n=Count("pk"), on_time=Avg("on_time"), complete=Avg("complete"), quality=Avg("quality")))
-    table = [LocationDeliveries(r["answer__location_id"], r["answer__location__name"] or "—", r["n"],
-                                float(r["on_time"]), float(r["complete"]), float(r["quality"])) for r in rows]
-    return sorted(table, key=lambda row: (row.mean, row.name))
+    return _deliveries(scope=scope, date_from=date_from, date_to=date_to, by="answer__location_id",
+                       supplier_id=supplier_id)
