@@ -10,6 +10,8 @@ from urllib.parse import urlsplit, urlunsplit
 
 import pyarrow as pa
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from romashka.engine.backends import connect, put_table
 from romashka.engine.discovery import (
@@ -140,3 +142,26 @@ def test_pareto_share_and_curve(backend):
     # Ties at the threshold: 400, 400, 200 → 80% of 1000 needs both 400s whichever comes first.
     tied = _figures(backend, [("x", 1, 1, "400"), ("y", 1, 1, "400"), ("w", 1, 1, "200")])
     assert {(r["top_clients"], r["clients"]) for r in backend.to_pyarrow(pareto_expr(tied)).to_pylist()} == {(2, 3)}
+
+
+def _reference_quintile(values: list[int], *, higher_is_better: bool) -> list[int]:
+    """1 + ⌊5 · (number strictly worse) / n⌋ by counting, as the module docstring defines it."""
+    n = len(values)
+    return [1 + (5 * sum(1 for other in values if (other < v if higher_is_better else other > v))) // n
+            for v in values]
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.lists(st.tuples(st.integers(0, 12), st.integers(1, 6), st.integers(0, 5)), min_size=1, max_size=40))
+def test_scores_per_distinct_value_equal_the_definition(backend, drawn):
+    # Few distinct values, so ties are the rule: recency and frequency are scored per value, money by rank.
+    rows = [(f"c{i:02}", recency, frequency, f"{100 * money}") for i, (recency, frequency, money) in enumerate(drawn)]
+    scores = _by_customer(backend, rfm_scores_expr(_figures(backend, rows)))
+    ids = [row[0] for row in rows]
+    assert [scores[i]["r_score"] for i in ids] == _reference_quintile([r[1] for r in rows], higher_is_better=False)
+    assert [scores[i]["f_score"] for i in ids] == _reference_quintile([r[2] for r in rows], higher_is_better=True)
+    assert [scores[i]["m_score"] for i in ids] == _reference_quintile([m for _r, _f, m in drawn],
+                                                                      higher_is_better=True)
+    grid = backend.to_pyarrow(rfm_grid_expr(rfm_scores_expr(_figures(backend, rows)))).to_pylist()
+    assert sum(row["customers"] for row in grid) == len(rows)
+    assert all(row["cell"] == CELL_OF[(row["r_score"], row["f_score"])] for row in grid)

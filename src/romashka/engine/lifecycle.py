@@ -61,6 +61,7 @@ LIFECYCLE_COLUMNS = (
 )
 MONEY = dt.Decimal(38, 2)
 KOPECK = ibis.literal(Decimal("0.01"), type=dt.Decimal(38, 2))
+EPOCH = date(1970, 1, 1)
 
 
 # The engine sorts its result itself; without keeping scan order DuckDB's operators do less work.
@@ -103,21 +104,30 @@ def _summable_amount(amount: ibis.Column) -> tuple[ibis.Column, bool]:
     return ibis.ifelse(amount.abs() < 10**13, narrow, wide), True
 
 
-def customer_days(purchases: ibis.Table, *, as_of: date) -> tuple[ibis.Table, bool]:
+def customer_days(
+    purchases: ibis.Table, *, as_of: date, day_numbers: bool = False
+) -> tuple[ibis.Table, bool]:
     """(customer_id, day, day_amount, is_purchase) per customer and calendar day up to as_of (rule 1 and 2).
 
     Returns the table and whether day_amount is in kopecks (see _summable_amount). The status
-    history and the lifecycle share it, so both read a purchase day the same way.
+    history and the lifecycle share it, so both read a purchase day the same way. ``day_numbers``
+    gives the day as an integer (days since 1970-01-01, see :func:`day_number`) instead of a date.
     """
     amount, in_kopecks = _summable_amount(purchases.amount)
+    day = purchases.purchased_at.cast(dt.date)
     rows = purchases.select(
         customer_id=purchases.customer_id.cast(dt.string),
-        day=purchases.purchased_at.cast(dt.date),
+        day=day.epoch_days() if day_numbers else day,
         amount=amount,
     )
-    rows = rows.filter(rows.day <= ibis.literal(as_of, type=dt.date))
+    rows = rows.filter(rows.day <= (day_number(as_of) if day_numbers else ibis.literal(as_of, type=dt.date)))
     days = rows.group_by(["customer_id", "day"]).aggregate(day_amount=rows.amount.sum())
     return days.mutate(is_purchase=days.day_amount > 0), in_kopecks
+
+
+def day_number(day: date) -> int:
+    """Days since 1970-01-01, as ``customer_days(day_numbers=True)`` numbers a day."""
+    return (day - EPOCH).days
 
 
 def lifecycle_expr(
