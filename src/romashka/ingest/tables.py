@@ -807,8 +807,8 @@ def _parse(connection, kind: str, columns: dict[str, str], *, time_zone: str, da
            keep_raw: bool = False) -> int:
     """Creates ``accepted`` and ``rejected`` from ``raw``; returns the number of rows read (blank ones skipped).
 
-    Three set-based passes: every value parsed (``parsed``, a view), each row's first problem found
-    (``checked``), then the accepted rows typed and the rejected ones with their column and value.
+    One set-based pass parses every value, finds each row's first problem and keeps the typed row
+    (``accepted``); the rows with a problem then move to ``rejected`` with their column and value.
     """
     described = connection.execute("DESCRIBE raw").fetchall()
     types = {row[0]: str(row[1]).upper() for row in described}
@@ -870,42 +870,51 @@ def _parse(connection, kind: str, columns: dict[str, str], *, time_zone: str, da
     ) + " END"
     parsed_select = ", ".join(f"{expression} AS p_{name}" for name, expression in parsed.items())
     kept = ", ".join(v.quote(name) for name in dict.fromkeys([all_columns[0], *columns.values()]))
-    from romashka.ingest.readers import _lazy_fallbacks
-
-    # Parsed once into a table: the checks below read each value several times.
-    with _lazy_fallbacks(connection):
-        connection.execute(
-            f"CREATE TEMP TABLE parsed AS SELECT _line, {kept}, {parsed_select} FROM raw WHERE {not_blank}"  # noqa: S608
-        ).fetchall()
-    if not keep_raw:
-        connection.execute("DROP " + ("VIEW" if _is_view(connection, "raw") else "TABLE") + " raw")
-        connection.execute("DROP TABLE IF EXISTS raw_numbered")
-    connection.execute(f"CREATE TEMP TABLE checked AS SELECT *, {problem} AS problem FROM parsed").fetchall()  # noqa: S608
-    connection.execute("DROP TABLE parsed")
+    # A failing check reports its column's cell as written: kept only on the rows that fail (NULL, nearly
+    # free, on the others), under names of their own so that no header can take a role's name.
+    reported = list(dict.fromkeys(c for _n, _c, c in checks))
+    raw_of = {name: v.quote(f"_raw_{index}") for index, name in enumerate(reported)}
+    raw_select = "".join(
+        f", CASE WHEN problem IS NOT NULL THEN CAST({v.quote(name)} AS VARCHAR) END AS {alias}"
+        for name, alias in raw_of.items()
+    )
     finals = {
-        role.name: v.amount_final_sql(f"p_{role.name}") if role.parser == "amount" else f"p_{role.name}"
+        role.name: f"CASE WHEN problem IS NULL THEN TRY_{v.amount_final_sql(f'p_{role.name}')} END"
+        if role.parser == "amount" else f"p_{role.name}"
         for role in roles
     }
     # Phones: the original beside the normalised one (NULL when it is no phone).
     extra = f", {v.phone_sql('p_phone')} AS phone_normalized" if "phone" in parsed else ""
     accepted_select = ", ".join(f"{expression} AS {name}" for name, expression in finals.items())
-    connection.execute(
-        f"CREATE TEMP TABLE accepted AS SELECT _line AS row_number, {accepted_select}{extra} "  # noqa: S608
-        "FROM checked WHERE problem IS NULL"  # in the file's order already (insertion order is kept)
-    )
+    from romashka.ingest.readers import _lazy_fallbacks
+
+    # One pass: every value parsed once (the inner select), each row's first problem found from the parsed
+    # values (the checks read each several times), the typed row kept with it; the failing rows then move
+    # to ``rejected``. Rows stay in the file's order (insertion order is kept).
+    with _lazy_fallbacks(connection):
+        connection.execute(
+            f"CREATE TEMP TABLE accepted AS SELECT _line AS row_number, {accepted_select}{extra}, problem{raw_select} "  # noqa: S608
+            f"FROM (SELECT *, {problem} AS problem FROM (SELECT _line, {kept}, {parsed_select} FROM raw WHERE {not_blank}))"
+        ).fetchall()
+    if not keep_raw:
+        connection.execute("DROP " + ("VIEW" if _is_view(connection, "raw") else "TABLE") + " raw")
+        connection.execute("DROP TABLE IF EXISTS raw_numbered")
     value_of = "CASE column_name " + " ".join(
-        f"WHEN {v.sql_text(name)} THEN CAST({v.quote(name)} AS VARCHAR)" for name in dict.fromkeys(c for _n, _c, c in checks)
+        f"WHEN {v.sql_text(name)} THEN {alias}" for name, alias in raw_of.items()
     ) + " END"
     connection.execute(
         f"CREATE TEMP TABLE rejected AS SELECT row_number, column_name, {value_of} AS value, reason FROM ("  # noqa: S608
-        "SELECT *, _line AS row_number, split_part(problem, chr(31), 1) AS reason, "
-        "split_part(problem, chr(31), 2) AS column_name FROM checked WHERE problem IS NOT NULL) "
+        "SELECT *, split_part(problem, chr(31), 1) AS reason, "
+        "split_part(problem, chr(31), 2) AS column_name FROM accepted WHERE problem IS NOT NULL) "
         "UNION ALL SELECT line, NULL, any_value(trim(csv_line, E' \\t\\r\\n')), "
         "CASE WHEN bool_and(error_type IN ('MISSING COLUMNS', 'TOO MANY COLUMNS')) THEN 'wrong_column_count' "
         "ELSE 'unreadable' END FROM csv_rejects GROUP BY line "
         "ORDER BY 1"
     )
-    connection.execute("DROP TABLE checked")
+    if connection.execute("SELECT count(*) FROM accepted WHERE problem IS NOT NULL").fetchall()[0][0]:
+        connection.execute("DELETE FROM accepted WHERE problem IS NOT NULL")
+    for column in ["problem", *(alias for alias in raw_of.values())]:
+        connection.execute(f"ALTER TABLE accepted DROP COLUMN {column}")
     return connection.execute("SELECT (SELECT count(*) FROM accepted) + (SELECT count(*) FROM rejected)").fetchall()[0][0]
 
 

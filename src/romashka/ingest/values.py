@@ -16,7 +16,7 @@ from decimal import Decimal
 _NON_DIGITS = re.compile(r"\D+")
 
 AMOUNT_SQL_TYPE = "DECIMAL(18, 2)"
-EXACT_TYPE = "DECIMAL(24, 6)"
+EXACT_TYPE = "DECIMAL(18, 6)"  # 64-bit: a value at or above AMOUNT_LIMIT does not fit and is no amount
 # Purchase.amount holds 14 digits, 2 of them kopecks: anything larger is a misread column, not money.
 AMOUNT_LIMIT = 10**12
 # Day-first as written in Russia first; ISO and the US slash only after them (see date_sql).
@@ -64,7 +64,7 @@ def id_sql(column: str, kind: str = "VARCHAR") -> str:
 
 
 def amount_sql(column: str, kind: str = "VARCHAR") -> str:
-    """A money amount as an exact DECIMAL(24, 6), NULL when it is not a number; see :func:`amount_valid_sql`.
+    """A money amount as an exact DECIMAL(18, 6), NULL when it is not a number; see :func:`amount_valid_sql`.
 
     Spaces (also non-breaking and narrow ones) group thousands; a currency sign or 'руб.' may stand
     before or after; the separator that comes last is the decimal one, so 1 234,50 and 1,234.50 are
