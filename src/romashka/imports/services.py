@@ -16,9 +16,8 @@ file, so the same file, or a later export overlapping it, adds nothing twice.
 from __future__ import annotations
 
 import os
-import tempfile
 from collections.abc import Callable
-from contextlib import nullcontext
+from contextlib import nullcontext, suppress
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -155,27 +154,74 @@ def _columns(model, fields) -> list[str]:
 def _copy_into(parsed: ParsedFile, table: str, columns: list[str], select_sql: str, *, rows: int,
                progress: Progress, stage: str) -> None:
     """The rows of ``select_sql`` (DuckDB, values already as the database stores them) into ``table``."""
-    quoted = ", ".join(connection.ops.quote_name(c) for c in columns)
+    if connection.vendor == "postgresql":
+        _postgres_copy(parsed, table, columns, select_sql, rows=rows, progress=progress, stage=stage)
+        return
     with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            scratch = parsed.scratch or tempfile.gettempdir()
-            csv_path = Path(scratch) / f"{abs(hash(table))}.csv"
-            parsed.connection.execute(f"COPY ({select_sql}) TO {v.sql_text(str(csv_path))} (HEADER false)")
-            size = max(csv_path.stat().st_size, 1)
-            sent = 0
-            with open(csv_path, "rb") as handle, cursor.cursor.copy(
-                f"COPY {table} ({quoted}) FROM STDIN WITH (FORMAT csv)"
-            ) as copy:
-                while block := handle.read(1 << 22):
-                    copy.write(block)
-                    sent += len(block)
-                    progress(stage, int(rows * sent / size), rows)
-            csv_path.unlink(missing_ok=True)
-            return
         # A larger page cache keeps the pages being written in memory while millions of rows go in.
         cursor.execute("PRAGMA cache_size = -262144")
     _sqlite_insert(connection.connection, table, columns, parsed.connection, select_sql, rows=rows,
                    progress=progress, stage=stage)
+
+
+def _postgres_copy(parsed: ParsedFile, table: str, columns: list[str], select_sql: str, *, rows: int,
+                   progress: Progress, stage: str) -> None:
+    """COPY … FROM STDIN fed while DuckDB still computes: the two use both cores.
+
+    A thread turns DuckDB's Arrow batches into CSV (both release the GIL) and queues a few of them;
+    this thread sends them. NULL goes unquoted and every value quoted, so an empty text stays an
+    empty text. An error on either side stops both: the producer's is raised here, and a failed
+    COPY makes the producer stop at its next batch.
+    """
+    import queue
+    import threading
+
+    import pyarrow as pa
+    import pyarrow.csv as pacsv
+
+    quoted = ", ".join(connection.ops.quote_name(c) for c in columns)
+    options = pacsv.WriteOptions(include_header=False, quoting_style="all_valid")
+    blocks: queue.Queue = queue.Queue(maxsize=4)
+    stop = threading.Event()
+    failure: list[BaseException] = []
+    # DuckDB's temporary tables belong to its connection: the producer uses it while this thread only
+    # sends, and is joined before anything else reads it.
+    source = parsed.connection
+
+    def produce() -> None:
+        try:
+            for batch in source.sql(select_sql).to_arrow_reader(FETCH_ROWS):
+                if stop.is_set():
+                    return
+                sink = pa.BufferOutputStream()
+                pacsv.write_csv(pa.Table.from_batches([batch]), sink, options)
+                blocks.put((batch.num_rows, sink.getvalue()))
+        except BaseException as error:  # noqa: BLE001 - handed to the consumer, which raises it
+            failure.append(error)
+        finally:
+            blocks.put(None)
+
+    producer = threading.Thread(target=produce, name="import-copy", daemon=True)
+    with connection.cursor() as cursor:
+        producer.start()
+        sent = 0
+        try:
+            with cursor.cursor.copy(f"COPY {table} ({quoted}) FROM STDIN WITH (FORMAT csv)") as copy:
+                while (block := blocks.get()) is not None:
+                    count, data = block
+                    copy.write(data)
+                    sent += count
+                    progress(stage, sent, rows)
+                if failure:
+                    raise failure[0]
+        finally:
+            stop.set()
+            while producer.is_alive():  # unblock a producer waiting on a full queue
+                with suppress(queue.Empty):
+                    blocks.get(timeout=0.1)
+            producer.join()
+    if failure:
+        raise failure[0]
 
 
 def _sqlite_insert(target, table: str, columns: list[str], source, select_sql: str, *, rows: int,
