@@ -17,7 +17,7 @@ from romashka.discovery.selectors import (
     rfm_grid,
     segment_table,
 )
-from romashka.discovery.services import ConditionSpec, SegmentSpec, segment_create
+from romashka.discovery.services import ConditionSpec, SegmentSpec, client_figures_refresh, segment_create
 
 from .builders import guest_create, organisation_create, purchases_create, snapshot_create
 
@@ -49,6 +49,7 @@ def network():
         ConditionSpec("city", ["Москва"]), ConditionSpec("gender", ["f"])]))
     sochi = segment_create(organisation=org, spec=SegmentSpec(name="Сочи", conditions=[
         ConditionSpec("city", ["Сочи"]), ConditionSpec("gender", ["f"])]))
+    client_figures_refresh(organisation_id=org.pk, as_of=date(2026, 6, 30))  # as a status refresh does
     return org, owner, c, women, sochi
 
 

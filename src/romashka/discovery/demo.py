@@ -16,6 +16,7 @@ from django.contrib.auth import get_user_model
 from romashka.core.choices import ChannelKind, PartyForm
 from romashka.core.models import Channel, Organisation, Party
 from romashka.discovery.models import (
+    CategoryCost,
     ClientCategory,
     CommitteeMember,
     CompanyProfile,
@@ -24,8 +25,14 @@ from romashka.discovery.models import (
     Product,
     ProductJob,
 )
-from romashka.discovery.selectors import guests_of
-from romashka.discovery.services import ConditionSpec, SegmentSpec, not_ours_mark, segment_create
+from romashka.discovery.selectors import figures_as_of, guests_of
+from romashka.discovery.services import (
+    ConditionSpec,
+    SegmentSpec,
+    client_figures_refresh,
+    not_ours_mark,
+    segment_create,
+)
 from romashka.path.choices import Status
 
 SEED = 20261210
@@ -49,6 +56,8 @@ SEGMENTS = [
       ConditionSpec("revenue", max_value=D(300))]),
 ]
 NOT_OURS_SEGMENT = "Разовые заказы через агрегатор до 300 ₽"
+# Cost of the goods as a percentage of the price; delivery includes the aggregator's commission.
+CATEGORY_COSTS = [("блины", 30), ("десерты", 26), ("напитки", 18), ("супы", 28), ("доставка", 52)]
 
 JOBS = [
     ("Быстро и сытно позавтракать по дороге на работу", "Утро, мало времени, нужно наесться до обеда."),
@@ -157,8 +166,22 @@ def demo_discovery_create(*, organisation: Organisation, until: date, size: str)
         ]))
     # The committee standard's month of entries, so it has tasks to show (other standards already have theirs).
     touches.entries_generate(organisation=organisation, as_of=until, since=valid_from, only_current=False)
+    costs = _category_costs(organisation)
+    client_figures_refresh(organisation_id=organisation.pk, as_of=figures_as_of(organisation.pk))
     return {"segments": len(segments), "business clients": len(companies), "interviews": interviews,
-            "products": len(PRODUCTS), "jobs": len(JOBS)}
+            "products": len(PRODUCTS), "jobs": len(JOBS), "category costs": costs}
+
+
+def _category_costs(organisation: Organisation) -> int:
+    """The network's food cost per product category, and Moscow's pancakes dearer (its own supplier)."""
+    from romashka.core.models import Location
+
+    rows = [CategoryCost(organisation=organisation, category=category, cost_percent=D(percent))
+            for category, percent in CATEGORY_COSTS]
+    moscow = Location.objects.filter(organisation=organisation, code__startswith="MSK").order_by("code")
+    rows += [CategoryCost(organisation=organisation, category="блины", location=location, cost_percent=D(34))
+             for location in moscow]
+    return len(CategoryCost.objects.bulk_create(rows))
 
 
 def _business_clients(organisation: Organisation, rng: np.random.Generator, count: int) -> list[Party]:

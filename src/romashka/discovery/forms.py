@@ -114,3 +114,18 @@ class RfmBoundsForm(forms.Form):
                                 widget=forms.TextInput(attrs={"placeholder": "2, 3, 5, 10"}))
     monetary = forms.CharField(label=_("money bounds, ₽"), required=False, max_length=100,
                                widget=forms.TextInput(attrs={"placeholder": "1000, 3000, 10000, 30000"}))
+
+
+class CategoryCostForm(forms.Form):
+    """A product category's cost as a share of its price, for the network or one location (checked by the service)."""
+
+    category = forms.CharField(label=_("product category"), max_length=100, required=False)
+    location = forms.TypedChoiceField(label=_("location"), required=False, coerce=int, empty_value=None)
+    cost_percent = forms.CharField(label=_("cost, per cent of the price"), max_length=20, required=False,
+                                   widget=forms.TextInput(attrs={"placeholder": "32", "inputmode": "decimal"}))
+
+    def __init__(self, *args, categories: list[str], locations: list[tuple[int, str]], **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["category"].widget = forms.TextInput(attrs={"list": "cost-categories"})
+        self.categories = categories
+        self.fields["location"].choices = [("", _("the whole network"))] + [(pk, code) for pk, code in locations]

@@ -265,3 +265,58 @@ class RfmBounds(models.Model):
 
     def __str__(self) -> str:
         return f"{self.organisation}: {self.recency_days} / {self.frequency} / {self.monetary}"
+
+
+class CategoryCost(models.Model):
+    """What the goods of a product category cost the business, as a share of their price (a café's food cost);
+    a location may have its own share where it buys or prices differently. Profit is counted from these."""
+
+    organisation = models.ForeignKey(Organisation, on_delete=models.CASCADE, related_name="category_costs")
+    category = models.CharField(_("product category"), max_length=100)
+    location = models.ForeignKey(
+        "core.Location", verbose_name=_("location"), on_delete=models.CASCADE, null=True, blank=True,
+        related_name="category_costs", help_text=_("Empty: every location without a share of its own."),
+    )
+    cost_percent = models.DecimalField(_("cost, per cent of the price"), max_digits=5, decimal_places=2)
+
+    class Meta:
+        verbose_name = _("cost of a product category")
+        verbose_name_plural = _("costs of product categories")
+        ordering = ["category", "location__code"]
+        constraints = [
+            models.UniqueConstraint(fields=["organisation", "category", "location"], condition=Q(location__isnull=False),
+                                    name="category_cost_location_unique"),
+            models.UniqueConstraint(fields=["organisation", "category"], condition=Q(location__isnull=True),
+                                    name="category_cost_network_unique"),
+            models.CheckConstraint(condition=Q(cost_percent__gte=0) & Q(cost_percent__lte=100),
+                                   name="category_cost_percent_range"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.category} {self.location or ''}: {self.cost_percent}%"
+
+    @property
+    def margin_percent(self):
+        return 100 - self.cost_percent
+
+
+class ClientFigures(models.Model):
+    """A client's figures of discovery at the last status refresh that its snapshot does not hold: whether it
+    bought in the last purchase cycle and in the one before (the segment table's retention), and its revenue
+    whose cost is known with that cost (profit). Rebuilt by services.client_figures_refresh after every status
+    refresh and whenever the costs change, so the segment table reads one row per client, not the purchases."""
+
+    organisation = models.ForeignKey(Organisation, on_delete=models.CASCADE, related_name="+")
+    party = models.OneToOneField(Party, on_delete=models.CASCADE, related_name="discovery_figures")
+    as_of = models.DateField(_("as of"))
+    bought_last_cycle = models.BooleanField(_("bought in the last purchase cycle"), default=False)
+    bought_cycle_before = models.BooleanField(_("bought in the cycle before"), default=False)
+    costed_revenue = models.DecimalField(_("revenue with a known cost"), max_digits=16, decimal_places=2, null=True)
+    cost = models.DecimalField(_("cost"), max_digits=16, decimal_places=2, null=True)
+
+    class Meta:
+        verbose_name = _("client's discovery figures")
+        verbose_name_plural = _("clients' discovery figures")
+
+    def __str__(self) -> str:
+        return f"{self.party_id} {self.as_of}"

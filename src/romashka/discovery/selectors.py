@@ -7,15 +7,29 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
 
-from django.db.models import Count, Exists, F, Max, OuterRef, Q, QuerySet, Subquery, Sum, Value
+from django.db import connection, transaction
+from django.db.models import (
+    BooleanField,
+    Count,
+    Exists,
+    ExpressionWrapper,
+    F,
+    Max,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Value,
+)
 from django.http import Http404
 from django.utils import timezone
 
 from romashka.core.access import Capability, clients_visible, require
 from romashka.core.choices import PartyForm, PartyKind
-from romashka.core.models import Organisation, Party
+from romashka.core.models import Party
 from romashka.discovery.choices import RFM_CELL_COLOURS, NotOursReason, RfmCell, SegmentField
 from romashka.discovery.models import (
+    CategoryCost,
     ClientCategory,
     CommitteeMember,
     CompanyProfile,
@@ -62,18 +76,25 @@ VALUE_COLUMNS = {
 }
 
 
-def _bought(categories) -> Exists:
-    """The party bought (a positive receipt line) in one of the product categories."""
-    return Exists(Purchase.objects.filter(party_id=OuterRef("pk"), category__in=categories, amount__gt=0))
+def _bought(categories, organisation_id: int | None = None) -> Q:
+    """The party bought (a positive receipt line) in one of the product categories.
+
+    With `organisation_id`, as the set of those buyers (one pass over the organisation's purchases, for a
+    question about every client at once); without, as a probe of each party's purchases (for a few parties).
+    """
+    if organisation_id is not None:
+        return Q(pk__in=Purchase.objects.filter(organisation_id=organisation_id, category__in=categories,
+                                                amount__gt=0).values("party_id"))
+    return Q(Exists(Purchase.objects.filter(party_id=OuterRef("pk"), category__in=categories, amount__gt=0)))
 
 
-def _condition_q(condition: SegmentCondition, as_of: date) -> Q:
+def _condition_q(condition: SegmentCondition, as_of: date, buyers_of: int | None = None) -> Q:
     values = condition.value_list
     field = condition.field
     if field in VALUE_COLUMNS:
         return Q(**{f"{VALUE_COLUMNS[field]}__in": values})
     if field == SegmentField.CATEGORY:
-        return Q(_bought(values))
+        return _bought(values, buyers_of)
     if field == SegmentField.AGE:
         # Age a ≥ from ⇔ born on or before as_of − from years; a ≤ to ⇔ born after as_of − (to + 1) years.
         q = Q(birthday__isnull=False)
@@ -98,12 +119,18 @@ def _condition_q(condition: SegmentCondition, as_of: date) -> Q:
     raise ValueError(f"unknown segment field {field!r}")
 
 
-def segment_q(*, segment: Segment, as_of: date | None = None) -> Q:
-    """The Q over Party that holds for the segment's clients: every condition at once."""
+def segment_q(*, segment: Segment, as_of: date | None = None, whole_base: bool = False) -> Q:
+    """The Q over Party that holds for the segment's clients: every condition at once.
+
+    `whole_base`: the Q will be asked of (nearly) every client, so a product category is read as the set of its
+    buyers in one pass over the purchases rather than a probe of each client's purchases.
+    """
     as_of = as_of or timezone.localdate()
     q = Q()
-    for condition in segment.conditions.all():
-        q &= _condition_q(condition, as_of)
+    # A product category reads purchases: last, so that the database (SQLite reads the conditions in order)
+    # tries it only on the clients the other conditions leave.
+    for condition in sorted(segment.conditions.all(), key=lambda c: c.field == SegmentField.CATEGORY):
+        q &= _condition_q(condition, as_of, segment.organisation_id if whole_base else None)
     return q
 
 
@@ -230,49 +257,108 @@ class SegmentFigures:
     frequency: float | None  # purchase days per client
     retention: float | None  # of those who bought in the cycle before the last, the share who bought in the last
     fan_share: float | None
-    profit: Decimal | None  # needs costs, which the system of record does not hold yet
+    profit: Decimal | None  # of the revenue whose cost is known; None when no purchase of the segment has one
+    profit_coverage: float | None  # the share of the revenue that profit is counted on (1: all of it)
 
 
-def _figures(clients: QuerySet[Party], *, as_of: date, cycle_days: int) -> dict:
-    def bought(start: date, end: date) -> Exists:
-        return Exists(Purchase.objects.filter(party_id=OuterRef("pk"), purchased_on__gt=start,
-                                              purchased_on__lte=end, amount__gt=0))
+CENT = Decimal("0.01")
+SUMS = ("clients", "revenue", "days", "fans", "active_before", "retained", "costed_revenue", "cost")
 
-    last = bought(as_of - timedelta(days=cycle_days), as_of)
-    before = bought(as_of - timedelta(days=2 * cycle_days), as_of - timedelta(days=cycle_days))
-    return clients.aggregate(
-        clients=Count("pk"),
-        revenue=Sum("status_snapshot__monetary"),
-        days=Sum("status_snapshot__purchase_days"),
-        fans=Count("pk", filter=Q(status_snapshot__status=Status.FAN)),
-        active_before=Count("pk", filter=Q(before)),
-        retained=Count("pk", filter=Q(before) & Q(last)),
+
+def _membership(segment: Segment):
+    """The segment's conditions as one boolean column of a client row."""
+    q = segment_q(segment=segment)
+    return ExpressionWrapper(q, output_field=BooleanField()) if q else Value(True, output_field=BooleanField())
+
+
+def _grouped_figures(clients: QuerySet[Party], segments: list[Segment]) -> list[dict]:
+    """The clients' sums grouped by which segments each is in: one query for every segment at once.
+
+    Each client row gets one true/false column per segment, worked out once (a materialised CTE: grouped
+    directly, SQLite evaluated every condition twice, once for the group key); grouping by them gives a row per
+    combination that occurs (a few dozen), whose sums add up to each segment's figures. Retention and costs
+    come from the client's ClientFigures of the last refresh, not from probes of its purchases.
+    """
+    def flag(q: Q) -> ExpressionWrapper:
+        return ExpressionWrapper(q, output_field=BooleanField())
+
+    flags = {f"in_{segment.pk}": _membership(segment) for segment in segments}
+    figures = {"f_revenue": F("status_snapshot__monetary"), "f_days": F("status_snapshot__purchase_days"),
+               "f_fan": flag(Q(status_snapshot__status=Status.FAN)),
+               "f_before": flag(Q(discovery_figures__bought_cycle_before=True)),
+               "f_retained": flag(Q(discovery_figures__bought_cycle_before=True,
+                                    discovery_figures__bought_last_cycle=True)),
+               "f_costed": F("discovery_figures__costed_revenue"), "f_cost": F("discovery_figures__cost")}
+    inner = clients.annotate(**flags, **figures).order_by().values(*flags, *figures)
+    sql, params = inner.query.sql_with_params()
+    keys = ", ".join(connection.ops.quote_name(name) for name in flags)
+
+    def count(name: str) -> str:
+        return f"SUM(CASE WHEN {name} THEN 1 ELSE 0 END)"
+
+    # Only the ORM's own SQL (values stay parameters) and column names made of segment ids go in.
+    group = f" GROUP BY {keys}" if keys else ""
+    selected = f"{keys}, " if keys else ""
+    outer = (
+        f"WITH clients AS MATERIALIZED ({sql}) SELECT {selected}COUNT(*), SUM(f_revenue), "  # noqa: S608
+        f"SUM(f_days), {count('f_fan')}, {count('f_before')}, {count('f_retained')}, SUM(f_costed), "
+        f"SUM(f_cost), COUNT(f_costed) FROM clients{group}"
     )
+    with transaction.atomic(), connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            # The planner's cost of the subqueries sets JIT compilation off, which takes a second on a
+            # query that runs in half of one; off for this transaction only.
+            cursor.execute("SET LOCAL jit = off")
+        cursor.execute(outer, params)
+        names = [*flags, *SUMS, "costed_clients"]
+        return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+
+
+def _summed(rows: list[dict], flag: str | None) -> dict:
+    inside = [row for row in rows if flag is None or row[flag]]
+    return {name: sum((row[name] or 0 for row in inside), 0) for name in SUMS} | {
+        "has_cost": any(row["costed_clients"] for row in inside)}
 
 
 def _ratio(part, whole) -> float | None:
     return float(part) / float(whole) if whole else None
 
 
+def _money(value) -> Decimal:
+    # SQLite sums decimals as floats: back to kopecks.
+    return Decimal(str(value)).quantize(CENT)
+
+
 def segment_table(*, user) -> list[SegmentFigures]:
-    """Every segment side by side with all the user's clients first; figures from the last status refresh."""
-    scope = require(user, Capability.VIEW_DISCOVERY)
-    organisation = Organisation.objects.get(pk=scope.organisation_id)
-    as_of = figures_as_of(scope.organisation_id)
+    """Every segment side by side with all the user's clients first; figures from the last status refresh.
+
+    Profit is revenue less cost where the cost is known (discovery.services.client_costs_refresh: the purchases
+    of categories with a cost share); `profit_coverage` says which share of the revenue that is. A segment none
+    of whose purchases has a known cost has no profit (None), not a profit of zero.
+    """
+    require(user, Capability.VIEW_DISCOVERY)
+    segments = list(segments_visible(user))
+    grouped = _grouped_figures(discovery_clients(user), segments)
     rows: list[SegmentFigures] = []
     total_revenue: Decimal | None = None
-    for segment in [None, *segments_visible(user)]:
-        f = _figures(discovery_clients(user, segment), as_of=as_of, cycle_days=organisation.default_cycle_days)
-        revenue = f["revenue"] or Decimal(0)
+    for segment in [None, *segments]:
+        f = _summed(grouped, f"in_{segment.pk}" if segment else None)
+        revenue = _money(f["revenue"])
         if segment is None:
             total_revenue = revenue
+        costed = _money(f["costed_revenue"])
+        coverage = None
+        if f["has_cost"] and revenue > 0:
+            coverage = min(1.0, float(costed) / float(revenue))
         rows.append(SegmentFigures(
             segment=segment, clients=f["clients"], revenue=revenue,
             revenue_share=_ratio(revenue, total_revenue),
-            average_ticket=(revenue / f["days"]).quantize(Decimal("0.01")) if f["days"] else None,
+            average_ticket=(revenue / f["days"]).quantize(CENT) if f["days"] else None,
             frequency=_ratio(f["days"] or 0, f["clients"]),
             retention=_ratio(f["retained"], f["active_before"]),
-            fan_share=_ratio(f["fans"], f["clients"]), profit=None,
+            fan_share=_ratio(f["fans"], f["clients"]),
+            profit=costed - _money(f["cost"]) if f["has_cost"] else None,
+            profit_coverage=coverage,
         ))
     return rows
 
@@ -606,3 +692,29 @@ def known_values(*, user) -> list[tuple[str, list[str]]]:
         (SegmentField.FORM.label, list(PartyForm.values)),
         (SegmentField.COMPANY_SIZE.label, list(CompanySize.values)),
     ]
+
+
+@dataclass(frozen=True)
+class CostListing:
+    costs: list[CategoryCost]
+    categories: list[str]  # the product categories the purchases name
+    locations: list[tuple[int, str]]
+    uncosted: list[str]  # categories with no cost for the network (profit leaves their revenue out)
+
+
+def category_costs(*, user) -> CostListing:
+    """The organisation's category costs and the categories and locations they can be set for."""
+    from romashka.core.access import locations_visible
+
+    scope = require(user, Capability.MANAGE_SETTINGS)
+    costs = list(CategoryCost.objects.filter(organisation_id=scope.organisation_id).select_related("location"))
+    # The last quarter's receipts through the (organisation, day) index (a scan of every purchase takes
+    # seconds), and the categories already given a cost.
+    since = figures_as_of(scope.organisation_id) - timedelta(days=90)
+    categories = sorted(c for c in Purchase.objects.filter(organisation_id=scope.organisation_id, purchased_on__gte=since)
+                        .exclude(category="").values_list("category", flat=True).distinct() if c)
+    categories = sorted(set(categories) | {cost.category for cost in costs})
+    network = {cost.category for cost in costs if cost.location_id is None}
+    return CostListing(costs=costs, categories=categories,
+                       locations=list(locations_visible(user).order_by("code").values_list("pk", "code")),
+                       uncosted=[category for category in categories if category not in network])

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import timedelta
 from decimal import Decimal, InvalidOperation
 
 from django.core.exceptions import ValidationError
@@ -22,6 +23,8 @@ from romashka.discovery.choices import (
     SegmentField,
 )
 from romashka.discovery.models import (
+    CategoryCost,
+    ClientFigures,
     CommitteeMember,
     Interview,
     NotOurClient,
@@ -274,3 +277,115 @@ def rfm_bounds_set(*, user, recency_days: str, frequency: str, monetary: str) ->
         raise ValidationError(problems)
     bounds, _created = RfmBounds.objects.update_or_create(organisation_id=scope.organisation_id, defaults=texts)
     return bounds
+
+
+# ---------------------------------------------------------------- costs and profit
+
+
+def _cost_share(organisation_id: int):
+    """SQL for the cost share (0–1) of a purchase by its category and location, None without a cost: a
+    location's own share first, then the category's share for the network."""
+    from django.db.models import Case, DecimalField, Q, Value, When
+
+    rules = list(CategoryCost.objects.filter(organisation_id=organisation_id).values_list(
+        "category", "location_id", "cost_percent"))
+    if not rules:
+        return None, Q(pk__in=[])
+    share = DecimalField(max_digits=7, decimal_places=4)
+    whens = [When(category=category, location_id=location_id, then=Value(percent / 100, output_field=share))
+             for category, location_id, percent in rules if location_id is not None]
+    whens += [When(category=category, then=Value(percent / 100, output_field=share))
+              for category, location_id, percent in rules if location_id is None]
+    network = {category for category, location_id, _percent in rules if location_id is None}
+    covered = Q(category__in=network)
+    for category, location_id, _percent in rules:
+        if location_id is not None and category not in network:
+            covered |= Q(category=category, location_id=location_id)
+    return Case(*whens, default=Value(None), output_field=share), covered
+
+
+@transaction.atomic
+def client_figures_refresh(*, organisation_id: int, as_of) -> int:
+    """Every client's ClientFigures as of `as_of` (the last status refresh, so they match its snapshot): two
+    grouped passes over the purchases, the last two purchase cycles' and those of categories with a cost.
+
+    Bought in a cycle: a positive receipt line in it (the last cycle is (as_of − cycle, as_of], the one before
+    the cycle before it). A purchase's cost is its amount times its category's cost share (a refund gives its
+    cost back); a purchase whose category has no cost (or no category) is in neither of the cost sums, and a
+    client with no such purchase has none (null), not zero. Returns the number of clients written.
+    """
+    from django.db.models import DecimalField, ExpressionWrapper, F, Max, Min, Sum
+
+    from romashka.path.models import Purchase
+
+    ClientFigures.objects.filter(organisation_id=organisation_id).delete()
+    cycle = timedelta(days=Organisation.objects.get(pk=organisation_id).default_cycle_days)
+    purchases = Purchase.objects.filter(organisation_id=organisation_id, purchased_on__lte=as_of).order_by()
+    figures: dict[int, dict] = {}
+    recent = (purchases.filter(purchased_on__gt=as_of - 2 * cycle, amount__gt=0).values("party_id")
+              .annotate(first=Min("purchased_on"), last=Max("purchased_on")))
+    for row in recent.iterator(chunk_size=5000):
+        figures[row["party_id"]] = {"bought_cycle_before": row["first"] <= as_of - cycle,
+                                    "bought_last_cycle": row["last"] > as_of - cycle}
+    share, covered = _cost_share(organisation_id)
+    if share is not None:
+        money = DecimalField(max_digits=20, decimal_places=6)
+        costs = purchases.filter(covered).values("party_id").annotate(
+            revenue=Sum("amount"), cost=Sum(ExpressionWrapper(F("amount") * share, output_field=money)))
+        cent = Decimal("0.01")
+        for row in costs.iterator(chunk_size=5000):
+            figures.setdefault(row["party_id"], {}).update(
+                costed_revenue=Decimal(row["revenue"]).quantize(cent), cost=Decimal(row["cost"]).quantize(cent))
+    return len(ClientFigures.objects.bulk_create(
+        (ClientFigures(organisation_id=organisation_id, party_id=party_id, as_of=as_of, **values)
+         for party_id, values in figures.items()), batch_size=5000))
+
+
+def _costs_as_of(organisation_id: int):
+    from romashka.discovery.selectors import figures_as_of
+
+    return figures_as_of(organisation_id)
+
+
+@transaction.atomic
+def category_cost_set(*, user, category: str, location_id: int | None, cost_percent: str) -> CategoryCost:
+    """Sets the cost share of a product category (for one location, or the network when none); the clients'
+    known costs are rebuilt at once, so the segment table shows the new profit. ValidationError per field."""
+    from romashka.core.access import locations_visible
+
+    scope = require(user, Capability.MANAGE_SETTINGS)
+    problems: dict[str, str] = {}
+    category = (category or "").strip()
+    if not category:
+        problems["category"] = _("Choose the product category, as the receipts name it.")
+    try:
+        percent = decimal_or_none(cost_percent)
+    except ValueError:
+        percent = None
+        problems["cost_percent"] = _("“%(value)s” is not a number: write the cost as a percentage of the price, "
+                                     "e.g. 32 or 32,5.") % {"value": cost_percent}
+    else:
+        if percent is None:
+            problems["cost_percent"] = _("Write the cost as a percentage of the price, e.g. 32.")
+        elif not Decimal(0) <= percent <= Decimal(100):
+            problems["cost_percent"] = _("The cost is a percentage of the price: from 0 to 100.")
+        elif percent != percent.quantize(Decimal("0.01")):
+            problems["cost_percent"] = _("At most two decimals, e.g. 32.25.")
+    location = locations_visible(user).filter(pk=location_id).first() if location_id is not None else None
+    if location_id is not None and location is None:
+        problems["location"] = _("Choose one of your locations, or none for the whole network.")
+    if problems:
+        raise ValidationError(problems)
+    cost, _created = CategoryCost.objects.update_or_create(
+        organisation_id=scope.organisation_id, category=category, location=location,
+        defaults={"cost_percent": percent})
+    client_figures_refresh(organisation_id=scope.organisation_id, as_of=_costs_as_of(scope.organisation_id))
+    return cost
+
+
+@transaction.atomic
+def category_cost_delete(*, user, cost_id: int) -> None:
+    scope = require(user, Capability.MANAGE_SETTINGS)
+    deleted, _rows = CategoryCost.objects.filter(pk=cost_id, organisation_id=scope.organisation_id).delete()
+    if deleted:
+        client_figures_refresh(organisation_id=scope.organisation_id, as_of=_costs_as_of(scope.organisation_id))

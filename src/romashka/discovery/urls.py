@@ -5,6 +5,7 @@ from romashka.discovery import views
 urlpatterns = [
     path("", views.segments, name="segments"),
     path("new/", views.segment_edit, name="segments_new"),
+    path("costs/", views.costs, name="segments_costs"),
     path("<int:segment_id>/", views.segment_clients, name="segments_clients"),
     path("<int:segment_id>/edit/", views.segment_edit, name="segments_edit"),
     path("<int:segment_id>/delete/", views.segment_delete, name="segments_delete"),

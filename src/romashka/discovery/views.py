@@ -87,6 +87,34 @@ def _querystring(request: HttpRequest) -> str:
 
 
 @login_required
+def costs(request: HttpRequest) -> HttpResponse:
+    """The owner sets what each product category costs as a share of its price (per location where it differs)."""
+    access.require(request.user, Capability.MANAGE_SETTINGS)
+    listing = selectors.category_costs(user=request.user)
+    form = forms.CategoryCostForm(request.POST or None, categories=listing.categories, locations=listing.locations)
+    if request.method == "POST" and request.POST.get("delete"):
+        try:
+            services.category_cost_delete(user=request.user, cost_id=int(request.POST["delete"]))
+        except ValueError:
+            raise Http404("cost not found") from None
+        messages.success(request, _("Cost removed; profit is counted again."))
+        return redirect("segments_costs")
+    if request.method == "POST" and form.is_valid():
+        try:
+            data = form.cleaned_data
+            services.category_cost_set(user=request.user, category=data["category"], location_id=data["location"],
+                                       cost_percent=data["cost_percent"])
+        except ValidationError as error:
+            for field, problems in error.message_dict.items():
+                form.add_error(field, problems)
+        else:
+            messages.success(request, _("Cost saved; profit is counted again."))
+            return redirect("segments_costs")
+    return render(request, "discovery/costs.html", _base(request, "segments", listing=listing, form=form))
+
+
+
+@login_required
 def segments(request: HttpRequest) -> HttpResponse:
     """Segments side by side: clients, revenue and its share, ticket, frequency, retention, fans."""
     rows = selectors.segment_table(user=request.user)
@@ -98,8 +126,9 @@ def segments(request: HttpRequest) -> HttpResponse:
         "titles": {"clients": _("Clients"), "revenue_share": _("Share of revenue, %"),
                    "retention": _("Retention, %")},
     }
-    return render(request, "discovery/segments.html", _base(request, "segments", rows=rows,
-                                                            chart=chart))
+    can_set_costs = access.require(request.user, Capability.VIEW_DISCOVERY).can(Capability.MANAGE_SETTINGS)
+    return render(request, "discovery/segments.html", _base(request, "segments", rows=rows, chart=chart,
+                                                            can_set_costs=can_set_costs))
 
 
 @login_required

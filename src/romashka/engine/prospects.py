@@ -4,7 +4,8 @@ The contract (PRODUCT.md, "Lifecycle rules") calls a customer known only as a co
 one known only as matching a profile a *prospect*. Read literally for a party of the base:
 
 * a party with a contact channel (phone, e-mail, messenger) or any purchase row is a lead;
-* a party with neither that matches an active :class:`TargetProfile` is a prospect;
+* a party with neither that matches an active :class:`TargetProfile` is a prospect, unless it is marked
+  not our client (the optional ``not_ours`` column): those are kept out of targets;
 * a party with neither that matches no profile is a lead as well: it is in the base, so somebody
   has a way to reach it (a card number, a note), and no profile claims it as a target.
 
@@ -32,6 +33,7 @@ PARTY_COLUMNS = (
     "birthday",  # date or null
     "acquisition_channel",
 )
+# Optional: "not_ours" (bool), marked not our client — never a prospect, since such a party is no target.
 PRE_PURCHASE_STATUSES = ("prospect", "lead")
 
 
@@ -90,6 +92,8 @@ def pre_purchase_expr(parties: ibis.Table, *, profiles: Sequence[TargetProfile],
     matches = ibis.literal(False)
     for profile in profiles:
         matches |= profile_match(parties, profile, as_of=as_of)
+    if "not_ours" in parties.columns:
+        matches &= ~parties.not_ours.fill_null(False)
     return parties.select(
         customer_id=parties.customer_id.cast(dt.string),
         recorded_on=parties.recorded_on.cast(dt.date),

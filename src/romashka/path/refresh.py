@@ -38,6 +38,7 @@ def status_refresh_logged(*, organisation: Organisation, as_of: date, progress=N
     refitted on the same data right after (planning.services.clv_refresh), so both always agree, and the
     chamomile's facts (guests by status per month end, revenue per location and day) rebuilt."""
     from romashka.chamomile.facts import facts_refresh
+    from romashka.discovery.services import client_figures_refresh
     from romashka.path.services import status_refresh
     from romashka.planning.services import clv_refresh
 
@@ -48,6 +49,8 @@ def status_refresh_logged(*, organisation: Organisation, as_of: date, progress=N
                                  seconds=result.get("seconds", 0))
     # The chamomile reads its aggregates of these statuses and purchases, so they are rebuilt with them.
     result["chamomile_facts_seconds"] = facts_refresh(organisation_id=organisation.pk, as_of=as_of).seconds
+    # So are discovery's per-client figures (retention flags, known costs) behind the segment table.
+    result["discovery_clients"] = client_figures_refresh(organisation_id=organisation.pk, as_of=as_of)
     return result
 
 

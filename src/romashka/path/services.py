@@ -298,20 +298,28 @@ def purchase_columns(organisation_id: int):
 def _party_columns(organisation: Organisation):
     """The guests of the base as the engine reads parties (romashka.engine.prospects.PARTY_COLUMNS), as Arrow."""
     import pyarrow as pa
+    from django.db.models import BooleanField, ExpressionWrapper
+
+    from romashka.discovery.selectors import not_ours_q
 
     zone = ZoneInfo(organisation.time_zone)
     contacts = Channel.objects.filter(party=OuterRef("pk"))
+    # Not our clients (discovery) are no target: the engine never makes them prospects.
+    not_ours = ExpressionWrapper(not_ours_q(organisation_id=organisation.pk), output_field=BooleanField())
     rows = (
         Party.objects.filter(organisation=organisation, roles__kind=PartyKind.GUEST)
-        .annotate(has_contact=Exists(contacts))
-        .values_list("pk", "created_at", "has_contact", "form", "city", "gender", "birthday", "acquisition_channel")
+        .annotate(has_contact=Exists(contacts), not_ours=not_ours)
+        .values_list("pk", "created_at", "has_contact", "form", "city", "gender", "birthday", "acquisition_channel",
+                     "not_ours")
     )
-    columns: list[list] = [[] for _ in range(8)]
+    columns: list[list] = [[] for _ in range(9)]
     for row in rows.iterator(chunk_size=10_000):
         for index, value in enumerate(row):
             columns[index].append(value.astimezone(zone).date() if index == 1 else value)
-    types = [pa.int64(), pa.date32(), pa.bool_(), pa.string(), pa.string(), pa.string(), pa.date32(), pa.string()]
-    names = ["customer_id", "recorded_on", "has_contact", "form", "city", "gender", "birthday", "acquisition_channel"]
+    types = [pa.int64(), pa.date32(), pa.bool_(), pa.string(), pa.string(), pa.string(), pa.date32(), pa.string(),
+             pa.bool_()]
+    names = ["customer_id", "recorded_on", "has_contact", "form", "city", "gender", "birthday", "acquisition_channel",
+             "not_ours"]
     return pa.table({name: pa.array(values, kind) for name, values, kind in zip(names, columns, types, strict=True)})
 
 
