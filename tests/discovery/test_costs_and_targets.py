@@ -211,3 +211,16 @@ def test_not_our_clients_are_never_prospects(shop):
         )
     )
     assert statuses == {"Желанный": "prospect", "Конкурент": "lead", "Оптовик": "lead"}
+
+
+def test_the_api_gives_profit_and_its_coverage(shop, client):
+    _org, owner, _locations, _moscow, _kazan = shop
+    from romashka.core.services import api_token_create
+
+    category_cost_set(user=owner, category="блины", location_id=None, cost_percent="30")
+    headers = {"Authorization": f"Bearer {api_token_create(user=owner, name='tests')[1]}"}
+    rows = {row["name"]: row for row in client.get("/api/segments/figures", headers=headers).json()}
+    # Блины only: Анна 800 × 30% = 240, Вера 1000 × 30% = 300 → profit 1260 on 1800 of Москва's 3300.
+    assert Decimal(str(rows["Москва"]["profit"])) == Decimal("1260.00")
+    assert rows["Москва"]["profit_coverage"] == pytest.approx(1800 / 3300)
+    assert rows["Казань"]["profit"] is None and rows["Казань"]["profit_coverage"] is None

@@ -62,7 +62,9 @@ class SegmentFiguresOut(Schema):
     retention: float | None = Field(description="Of those who bought in the cycle before the last, the share who "
                                                 "bought again in the last one.")
     fan_share: float | None
-    profit: Money | None = Field(description="Needs the costs of what was sold; null until they are imported.")
+    profit: Money | None = Field(description="Revenue less the cost of the goods, on the purchases whose product "
+                                             "category has a cost; null when none has.")
+    profit_coverage: float | None = Field(description="The share of the revenue the profit is counted on (1: all).")
 
 
 class ClientOut(Schema):
@@ -205,7 +207,7 @@ def segment_figures(request):
     """Every segment side by side, all your clients first."""
     return [{"segment_id": r.segment.pk if r.segment else None, "name": r.segment.name if r.segment else None,
              **{k: getattr(r, k) for k in ("clients", "revenue", "revenue_share", "average_ticket", "frequency",
-                                           "retention", "fan_share", "profit")}}
+                                           "retention", "fan_share", "profit", "profit_coverage")}}
             for r in selectors.segment_table(user=request.auth)]
 
 
