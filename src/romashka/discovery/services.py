@@ -12,6 +12,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from romashka.core.access import Capability, require
+from romashka.core.bulk import bulk_insert
 from romashka.core.choices import ChannelKind, PartyForm
 from romashka.core.models import Channel, Organisation, Party
 from romashka.discovery.choices import (
@@ -336,9 +337,17 @@ def client_figures_refresh(*, organisation_id: int, as_of) -> int:
         for row in costs.iterator(chunk_size=5000):
             figures.setdefault(row["party_id"], {}).update(
                 costed_revenue=Decimal(row["revenue"]).quantize(cent), cost=Decimal(row["cost"]).quantize(cent))
-    return len(ClientFigures.objects.bulk_create(
-        (ClientFigures(organisation_id=organisation_id, party_id=party_id, as_of=as_of, **values)
-         for party_id, values in figures.items()), batch_size=5000))
+    day = as_of.isoformat()
+    return bulk_insert(  # COPY / executemany: the ORM's bulk_create took three times as long
+        ClientFigures,
+        ["organisation", "party", "as_of", "bought_last_cycle", "bought_cycle_before", "costed_revenue", "cost"],
+        ((organisation_id, party_id, day, values.get("bought_last_cycle", False),
+          values.get("bought_cycle_before", False), _text(values.get("costed_revenue")), _text(values.get("cost")))
+         for party_id, values in figures.items()))
+
+
+def _text(amount: Decimal | None) -> str | None:
+    return None if amount is None else str(amount)
 
 
 def _costs_as_of(organisation_id: int):
