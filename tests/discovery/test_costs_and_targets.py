@@ -224,3 +224,25 @@ def test_the_api_gives_profit_and_its_coverage(shop, client):
     assert Decimal(str(rows["Москва"]["profit"])) == Decimal("1260.00")
     assert rows["Москва"]["profit_coverage"] == pytest.approx(1800 / 3300)
     assert rows["Казань"]["profit"] is None and rows["Казань"]["profit_coverage"] is None
+
+
+def test_not_our_clients_are_no_fans_at_risk_to_win_back(shop):
+    org, owner, _locations, _moscow, _kazan = shop
+    from romashka.planning.models import ClvPrediction
+    from romashka.planning.selectors import at_risk_clients
+
+    anna, vera = (StatusSnapshot.objects.get(party__name=name) for name in ("Анна", "Вера"))
+    StatusSnapshot.objects.filter(pk__in=[anna.pk, vera.pk]).update(status="fan")
+    for snapshot in (anna, vera):
+        ClvPrediction.objects.create(
+            organisation=org,
+            party=snapshot.party,
+            as_of=AS_OF,
+            p_alive=0.1,
+            expected_purchases=0.5,
+            expected_spend=Decimal("500"),
+            clv=Decimal("250"),
+        )
+    assert {p.party.name for p in at_risk_clients(user=owner)} == {"Анна", "Вера"}
+    not_ours_mark(organisation=org, party=vera.party, reason="asked", user=owner)
+    assert {p.party.name for p in at_risk_clients(user=owner)} == {"Анна"}

@@ -306,8 +306,8 @@ def _grouped_figures(clients: QuerySet[Party], segments: list[Segment]) -> list[
     )
     with transaction.atomic(), connection.cursor() as cursor:
         if connection.vendor == "postgresql":
-            # The planner's cost of the subqueries sets JIT compilation off, which takes a second on a
-            # query that runs in half of one; off for this transaction only.
+            # The planner's cost estimate for the subqueries switches JIT compilation on, which took a
+            # second for a query that runs in half of one; off for this transaction only.
             cursor.execute("SET LOCAL jit = off")
         cursor.execute(outer, params)
         names = [*flags, *SUMS, "costed_clients"]

@@ -42,10 +42,15 @@ def at_risk_clients(*, user, below: float = AT_RISK_BELOW) -> QuerySet[ClvPredic
         from django.core.exceptions import ValidationError
 
         raise ValidationError({"below": f"{below} is not a probability; expected a number in (0, 1]."})
+    from romashka.discovery.selectors import not_ours_parties
+
+    # A client marked not ours (discovery) is no target to win back.
+    not_ours = not_ours_parties(organisation_id=require(user, Capability.VIEW_CLIENTS).organisation_id)
     return (
         ClvPrediction.objects.filter(
             party_id__in=clients_visible(user).values("pk"), party__status_snapshot__status=Status.FAN, p_alive__lt=below
         )
+        .exclude(party_id__in=not_ours.values("pk"))
         .select_related("party", "party__home_location", "party__status_snapshot")
         .order_by("p_alive", "party_id")
     )
