@@ -199,3 +199,34 @@ def test_rows_are_staged_before_the_write_transaction_which_is_a_few_statements(
         assert len(inside) < 20
     else:
         assert staged == []
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_reference_that_does_not_exist_fails_the_import_and_writes_nothing(tmp_path, monkeypatch):
+    """Outside any transaction the write runs with SQLite's per-row foreign-key lookups off; the set-wise
+    check before the commit (SQLite) or the constraints rebuilt after the load (PostgreSQL) still refuse
+    a location that does not exist, and nothing stays behind."""
+    from django.db import IntegrityError
+
+    from romashka.imports import services
+
+    organisation = Organisation.objects.create(name="Блинные")
+    location = Location.objects.create(organisation=organisation, code="MSK-01", name="Блинная", city="Москва")
+    real_locations = services._locations
+
+    def wrong_locations(parsed, org):
+        real_locations(parsed, org)
+        parsed.connection.execute("UPDATE location_ids SET location_id = location_id + 1000")
+
+    monkeypatch.setattr(services, "_locations", wrong_locations)
+    path = purchases_file(tmp_path, location.code)
+    with pytest.raises(IntegrityError):
+        file_import(organisation=organisation, path=path, refresh=False)
+    assert (Purchase.objects.filter(organisation=organisation).count(),
+            Party.objects.filter(organisation=organisation).count()) == (0, 0)
+    if connection.vendor == "sqlite":
+        with connection.cursor() as cursor:
+            cursor.execute("PRAGMA foreign_keys")
+            assert cursor.fetchone()[0] == 1  # switched back on
+    monkeypatch.setattr(services, "_locations", real_locations)
+    assert file_import(organisation=organisation, path=path, refresh=False)["added"] == 4
