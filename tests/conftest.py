@@ -94,6 +94,17 @@ def demo_network_live(transactional_db) -> None:
 
 
 @pytest.fixture
+def english_client():
+    """A test client whose pages come in English (the language cookie; the product starts in Russian)."""
+    from django.conf import settings
+    from django.test import Client
+
+    english = Client()
+    english.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
+    return english
+
+
+@pytest.fixture
 def login(demo_network, db):
     """`login(client, "owner")` signs the client in as a demo user and returns that user."""
     from django.contrib.auth import get_user_model

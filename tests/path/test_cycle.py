@@ -7,7 +7,6 @@ from statistics import median
 
 import pyarrow as pa
 import pytest
-from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.cache import cache
 from django.test import Client
@@ -21,14 +20,6 @@ from romashka.path.models import CycleOverride, Purchase, StatusSnapshot
 from romashka.path.services import status_refresh
 
 pytestmark = pytest.mark.usefixtures("demo_network", "db")
-
-
-@pytest.fixture
-def client():
-    """Pages in English (the language cookie; the product starts in Russian)."""
-    english = Client()
-    english.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
-    return english
 
 
 def _organisation() -> Organisation:
@@ -57,9 +48,9 @@ def _snapshot_state():
 
 
 @pytest.mark.parametrize("username", ["owner", "crm"])
-def test_the_page_shows_the_suggestion_to_owner_and_crm_manager(client, login, username):
-    login(client, username)
-    response = client.get("/path/cycle/")
+def test_the_page_shows_the_suggestion_to_owner_and_crm_manager(english_client, login, username):
+    login(english_client, username)
+    response = english_client.get("/path/cycle/")
     assert response.status_code == 200
     page = response.content.decode()
     suggestion = response.context["suggestion"]
@@ -72,18 +63,18 @@ def test_the_page_shows_the_suggestion_to_owner_and_crm_manager(client, login, u
 
 
 @pytest.mark.parametrize("username", ["manager", "staff", "hr", "partner", "analyst"])
-def test_other_roles_get_403(client, login, username):
-    login(client, username)
+def test_other_roles_get_403(english_client, login, username):
+    login(english_client, username)
     cycle_days = _organisation().default_cycle_days
-    assert client.get("/path/cycle/").status_code == 403
-    assert client.post("/path/cycle/", {"cycle_days": "30"}).status_code == 403
+    assert english_client.get("/path/cycle/").status_code == 403
+    assert english_client.post("/path/cycle/", {"cycle_days": "30"}).status_code == 403
     assert _organisation().default_cycle_days == cycle_days
 
 
-def test_accepting_a_value_changes_the_cycle_and_the_statuses(client, login):
-    login(client, "owner")
+def test_accepting_a_value_changes_the_cycle_and_the_statuses(english_client, login):
+    login(english_client, "owner")
     before = Counter(StatusSnapshot.objects.values_list("status", flat=True))
-    response = client.post("/path/cycle/", {"cycle_days": "21"}, follow=True)
+    response = english_client.post("/path/cycle/", {"cycle_days": "21"}, follow=True)
     assert response.status_code == 200
     assert "The purchase cycle is now 21 days" in response.content.decode()
     assert _organisation().default_cycle_days == 21
@@ -104,11 +95,11 @@ def test_accepting_a_value_changes_the_cycle_and_the_statuses(client, login):
         ("", "“” is not a whole number of days."),
     ],
 )
-def test_bad_input_gives_a_clear_message_and_writes_nothing(client, login, value, message):
-    login(client, "crm")
+def test_bad_input_gives_a_clear_message_and_writes_nothing(english_client, login, value, message):
+    login(english_client, "crm")
     cycle_days = _organisation().default_cycle_days
     before = _snapshot_state()
-    response = client.post("/path/cycle/", {"cycle_days": value})
+    response = english_client.post("/path/cycle/", {"cycle_days": value})
     assert response.status_code == 400
     assert message in response.content.decode()
     assert _organisation().default_cycle_days == cycle_days
@@ -195,11 +186,11 @@ def test_rhythm_and_overdue_are_stored_beside_the_status():
     assert not StatusSnapshot.objects.filter(status="lead", overdue=True).exists()
 
 
-def test_the_api_shows_rhythm_and_overdue_beside_the_status(client):
+def test_the_api_shows_rhythm_and_overdue_beside_the_status(english_client):
     owner = get_user_model().objects.get(username="owner")
     headers = {"Authorization": f"Bearer {api_token_create(user=owner, name='tests')[1]}"}
     snapshot = StatusSnapshot.objects.filter(rhythm_days__isnull=False).first()
-    response = client.get(f"/api/parties/{snapshot.party_id}/status", headers=headers)
+    response = english_client.get(f"/api/parties/{snapshot.party_id}/status", headers=headers)
     assert response.status_code == 200, response.content
     current = response.json()["current"]
     assert current["status"] == snapshot.status
@@ -215,20 +206,20 @@ def test_the_error_reads_in_russian_by_default(login):
     assert "Цикл покупок должен быть от 1 до 3650 дней; получено 5000." in response.content.decode()
 
 
-def test_the_gap_distribution_is_read_once_until_purchases_change(client, login, monkeypatch):
+def test_the_gap_distribution_is_read_once_until_purchases_change(english_client, login, monkeypatch):
     from romashka.path import cycle_selectors
 
     cache.clear()  # other tests may have cached this very data
     reads = []
     real = cycle_selectors._purchase_day_columns
     monkeypatch.setattr(cycle_selectors, "_purchase_day_columns", lambda org_id: reads.append(org_id) or real(org_id))
-    login(client, "owner")
-    first, second = client.get("/path/cycle/"), client.get("/path/cycle/")
+    login(english_client, "owner")
+    first, second = english_client.get("/path/cycle/"), english_client.get("/path/cycle/")
     assert first.status_code == second.status_code == 200
     assert first.context["suggestion"] == second.context["suggestion"]
     assert len(reads) == 1
     party = Purchase.objects.order_by("pk").first().party
     Purchase.objects.create(organisation=party.organisation, party=party, occurred_at=timezone.now(),
                             purchased_on=timezone.localdate(), amount="150.00", receipt_ref="cache-test")
-    assert client.get("/path/cycle/").status_code == 200
+    assert english_client.get("/path/cycle/").status_code == 200
     assert len(reads) == 2

@@ -6,9 +6,7 @@ import csv
 import io
 
 import pytest
-from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.test import Client
 
 from romashka.core.models import Location, Organisation, Party
 from romashka.core.services import api_token_create
@@ -20,13 +18,6 @@ from romashka.path.models import CycleOverride, StatusSnapshot
 from romashka.path.services import status_refresh
 
 pytestmark = pytest.mark.usefixtures("demo_network", "db")
-
-
-@pytest.fixture
-def client():
-    english = Client()
-    english.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
-    return english
 
 
 def _organisation() -> Organisation:
@@ -73,11 +64,11 @@ def test_of_two_segments_the_first_by_name_decides():
     assert set(cycle_of) == segment_party_ids(segment=first)
 
 
-def test_the_page_saves_a_segment_override_and_the_members_statuses_follow_it(client, login):
-    login(client, "owner")
+def test_the_page_saves_a_segment_override_and_the_members_statuses_follow_it(english_client, login):
+    login(english_client, "owner")
     segment = _city_segment()
     members = segment_party_ids(segment=segment)
-    response = client.post("/path/cycle/", {
+    response = english_client.post("/path/cycle/", {
         "action": "override", "subject": "segment", "subject_value": str(segment.pk),
         "override_cycle_days": "1", "lost_after_days": "2",
     })
@@ -90,10 +81,10 @@ def test_the_page_saves_a_segment_override_and_the_members_statuses_follow_it(cl
     for party_id, recency in stored.items():
         if recency is not None and recency > 2:
             assert statuses[party_id] == "lost", party_id
-    page = client.get("/path/cycle/")
+    page = english_client.get("/path/cycle/")
     assert f"«{segment.name}»" in page.content.decode()
     # Removing it puts the members back on the organisation's cycle.
-    response = client.post("/path/cycle/", {"action": "override_delete", "override": str(override.pk)})
+    response = english_client.post("/path/cycle/", {"action": "override_delete", "override": str(override.pk)})
     assert response.status_code == 302 and not CycleOverride.objects.exists()
 
 
@@ -109,68 +100,68 @@ def test_the_page_saves_a_segment_override_and_the_members_statuses_follow_it(cl
          "“много” is not a whole number."),
     ],
 )
-def test_a_bad_override_gives_a_clear_message_and_writes_nothing(client, login, fields, message):
-    login(client, "owner")
+def test_a_bad_override_gives_a_clear_message_and_writes_nothing(english_client, login, fields, message):
+    login(english_client, "owner")
     before = sorted(StatusSnapshot.objects.values_list("party_id", "status"))
-    response = client.post("/path/cycle/", {"action": "override", **fields})
+    response = english_client.post("/path/cycle/", {"action": "override", **fields})
     assert response.status_code == 400
     assert message in response.content.decode()
     assert not CycleOverride.objects.exists()
     assert sorted(StatusSnapshot.objects.values_list("party_id", "status")) == before
 
 
-def test_a_role_that_may_not_set_the_cycle_cannot_save_an_override(client, login):
-    login(client, "analyst")
+def test_a_role_that_may_not_set_the_cycle_cannot_save_an_override(english_client, login):
+    login(english_client, "analyst")
     segment = _city_segment()
-    response = client.post("/path/cycle/", {"action": "override", "subject": "segment",
+    response = english_client.post("/path/cycle/", {"action": "override", "subject": "segment",
                                             "subject_value": str(segment.pk), "override_cycle_days": "5"})
     assert response.status_code == 403
     assert not CycleOverride.objects.exists()
 
 
-def test_the_status_list_page_and_its_export_filter_by_segment(client, login):
-    login(client, "owner")
+def test_the_status_list_page_and_its_export_filter_by_segment(english_client, login):
+    login(english_client, "owner")
     status_refresh(organisation=_organisation(), as_of=_as_of())
     segment = _city_segment()
     members = segment_party_ids(segment=segment)
     expected = set(StatusSnapshot.objects.filter(status="fan", party_id__in=members).values_list("party_id", flat=True))
     assert expected and expected != set(StatusSnapshot.objects.filter(status="fan").values_list("party_id", flat=True))
-    page = client.get(f"/path/fan/?segment={segment.pk}")
+    page = english_client.get(f"/path/fan/?segment={segment.pk}")
     assert page.status_code == 200
     assert page.context["page"].paginator.count == len(expected)
     assert f'<option value="{segment.pk}" selected>' in page.content.decode()
-    export = client.get(f"/path/fan/export.csv?segment={segment.pk}")
+    export = english_client.get(f"/path/fan/export.csv?segment={segment.pk}")
     rows = list(csv.reader(io.StringIO(b"".join(export.streaming_content).decode("utf-8-sig"))))[1:]
     assert {int(row[0]) for row in rows} == expected
 
 
-def test_the_client_list_filters_by_segment(client, login):
-    login(client, "owner")
+def test_the_client_list_filters_by_segment(english_client, login):
+    login(english_client, "owner")
     segment = _city_segment()
-    page = client.get(f"/clients/?segment={segment.pk}")
+    page = english_client.get(f"/clients/?segment={segment.pk}")
     assert page.status_code == 200
     assert page.context["page"].paginator.count == len(segment_party_ids(segment=segment))
 
 
-def test_the_api_status_list_filters_by_segment_and_refuses_another_organisations(client):
+def test_the_api_status_list_filters_by_segment_and_refuses_another_organisations(english_client):
     status_refresh(organisation=_organisation(), as_of=_as_of())
     segment = _city_segment()
     owner = get_user_model().objects.get(username="owner")
     headers = {"Authorization": f"Bearer {api_token_create(user=owner, name='tests')[1]}"}
     members = segment_party_ids(segment=segment)
-    response = client.get(f"/api/statuses?segment_id={segment.pk}&page_size=1000", headers=headers)
+    response = english_client.get(f"/api/statuses?segment_id={segment.pk}&page_size=1000", headers=headers)
     assert response.status_code == 200
     body = response.json()
     assert body["count"] == StatusSnapshot.objects.filter(party_id__in=members).count()
     assert {item["party_id"] for item in body["items"]} <= members
     other = Organisation.objects.create(name="Другая сеть")
     foreign = Segment.objects.create(organisation=other, name="чужой")
-    assert client.get(f"/api/statuses?segment_id={foreign.pk}", headers=headers).status_code == 404
+    assert english_client.get(f"/api/statuses?segment_id={foreign.pk}", headers=headers).status_code == 404
 
 
-def test_a_location_manager_without_segments_sees_no_segment_filter_and_gets_403_for_one(client, login):
-    login(client, "manager")
+def test_a_location_manager_without_segments_sees_no_segment_filter_and_gets_403_for_one(english_client, login):
+    login(english_client, "manager")
     segment = _city_segment()
-    page = client.get("/path/fan/")
+    page = english_client.get("/path/fan/")
     assert page.status_code == 200 and 'data-testid="segment-filter"' not in page.content.decode()
-    assert client.get(f"/path/fan/?segment={segment.pk}").status_code == 403
+    assert english_client.get(f"/path/fan/?segment={segment.pk}").status_code == 403

@@ -3,21 +3,12 @@
 from __future__ import annotations
 
 import pytest
-from django.conf import settings
-from django.test import Client
 
 from romashka.discovery.models import Interview, Segment
 from romashka.discovery.selectors import segment_party_ids
 from romashka.feedback.models import Answer
 
 pytestmark = pytest.mark.usefixtures("demo_network", "db")
-
-
-@pytest.fixture
-def client():
-    english = Client()
-    english.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
-    return english
 
 
 def _interviewed_client_with_answer() -> int:
@@ -28,10 +19,10 @@ def _interviewed_client_with_answer() -> int:
     return both[0]
 
 
-def test_the_owner_sees_exactly_the_segments_the_client_is_in_its_interviews_and_answers(client, login):
-    login(client, "owner")
+def test_the_owner_sees_exactly_the_segments_the_client_is_in_its_interviews_and_answers(english_client, login):
+    login(english_client, "owner")
     party_id = _interviewed_client_with_answer()
-    page = client.get(f"/clients/{party_id}/")
+    page = english_client.get(f"/clients/{party_id}/")
     assert page.status_code == 200
     member_of = [s for s in Segment.objects.order_by("name", "pk") if party_id in segment_party_ids(segment=s)]
     assert [s.pk for s in page.context["segments"]] == [s.pk for s in member_of]
@@ -44,7 +35,7 @@ def test_the_owner_sees_exactly_the_segments_the_client_is_in_its_interviews_and
     assert 'data-testid="client-segments"' in html and 'data-testid="client-answers"' in html
 
 
-def test_the_segments_query_does_not_grow_with_the_number_of_segments(client, login):
+def test_the_segments_query_does_not_grow_with_the_number_of_segments(english_client, login):
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
@@ -52,7 +43,7 @@ def test_the_segments_query_does_not_grow_with_the_number_of_segments(client, lo
     from romashka.discovery.selectors import party_segments
     from romashka.discovery.services import ConditionSpec, SegmentSpec, segment_create
 
-    owner = login(client, "owner")
+    owner = login(english_client, "owner")
     party_id = _interviewed_client_with_answer()
 
     def queries() -> int:
@@ -68,14 +59,14 @@ def test_the_segments_query_does_not_grow_with_the_number_of_segments(client, lo
     assert queries() == before <= 4
 
 
-def test_a_location_manager_sees_answers_but_no_segments_and_staff_neither(client, login):
-    login(client, "manager")
+def test_a_location_manager_sees_answers_but_no_segments_and_staff_neither(english_client, login):
+    login(english_client, "manager")
     from django.contrib.auth import get_user_model
 
     from romashka.core.access import clients_visible
 
     manager = get_user_model().objects.get(username="manager")
     party_id = clients_visible(manager).values_list("pk", flat=True).first()
-    html = client.get(f"/clients/{party_id}/").content.decode()
+    html = english_client.get(f"/clients/{party_id}/").content.decode()
     assert 'data-testid="client-segments"' not in html
     assert 'data-testid="client-answers"' in html
