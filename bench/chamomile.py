@@ -37,16 +37,14 @@ def main() -> None:
     parser.add_argument("--month", default=None, help="YYYY-MM; the month of the demo's last status refresh by default")
     args = parser.parse_args()
 
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "romashka.settings")
-    os.environ.setdefault("SECRET_KEY", "bench")
-    import django
+    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+    from demo_db import medium_demo
 
-    django.setup()
+    organisation = medium_demo(build=args.build)
     from decimal import Decimal
 
     from django.conf import settings
     from django.contrib.auth import get_user_model
-    from django.core.management import call_command
     from django.db import connection
     from django.db.models import Max
     from django.test import Client
@@ -58,19 +56,9 @@ def main() -> None:
     from romashka.chamomile.models import SupplierOrder
     from romashka.core.access import scope_for
     from romashka.core.choices import Ownership
-    from romashka.core.demo import database_is_empty, demo_network_create
-    from romashka.core.models import Organisation
     from romashka.path.models import Purchase, StatusEvent, StatusSnapshot
 
     settings.ALLOWED_HOSTS = ["*"]
-    call_command("migrate", verbosity=0)
-    if database_is_empty():
-        if not args.build:
-            sys.exit("The database is empty: load the demo (romashka demo --size medium) or pass --build.")
-        started = time.perf_counter()
-        demo_network_create(size="medium", seed=7)
-        print(f"medium demo loaded in {time.perf_counter() - started:.0f} s")
-    organisation = Organisation.objects.get()
     last_refresh = StatusSnapshot.objects.filter(organisation=organisation).aggregate(d=Max("as_of"))["d"]
     month = datetime.strptime(args.month, "%Y-%m").date() if args.month else last_refresh.replace(day=1)
     as_of = selectors.period_as_of(month, timezone.localdate())

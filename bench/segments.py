@@ -96,33 +96,21 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=5)
     args = parser.parse_args()
 
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "romashka.settings")
-    os.environ.setdefault("SECRET_KEY", "bench")
-    import django
+    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+    from demo_db import medium_demo
 
-    django.setup()
+    organisation = medium_demo(build=args.build)
     from django.conf import settings
     from django.contrib.auth import get_user_model
-    from django.core.management import call_command
     from django.db import connection
     from django.test import Client
     from django.test.utils import CaptureQueriesContext
 
-    from romashka.core.demo import database_is_empty, demo_network_create
-    from romashka.core.models import Organisation
     from romashka.discovery import selectors
     from romashka.discovery.services import client_figures_refresh
     from romashka.path.models import Purchase
 
     settings.ALLOWED_HOSTS = ["*"]
-    call_command("migrate", verbosity=0)
-    if database_is_empty():
-        if not args.build:
-            sys.exit("The database is empty: load the demo (romashka demo --size medium) or pass --build.")
-        started = time.perf_counter()
-        demo_network_create(size="medium", seed=7)
-        print(f"medium demo loaded in {time.perf_counter() - started:.0f} s")
-    organisation = Organisation.objects.get()
     owner = get_user_model().objects.get(username="owner")
     segments = selectors.segments_visible(owner).count()
     print(

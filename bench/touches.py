@@ -68,31 +68,19 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=3)
     args = parser.parse_args()
 
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "romashka.settings")
-    os.environ.setdefault("SECRET_KEY", "bench")
-    import django
+    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+    from demo_db import medium_demo
 
-    django.setup()
-    from django.core.management import call_command
+    organisation = medium_demo(build=args.build)
     from django.db import connection, transaction
     from django.db.models import Max
 
-    from romashka.core.demo import database_is_empty, demo_network_create
-    from romashka.core.models import Organisation
     from romashka.path.models import StatusEvent, StatusSnapshot
     from romashka.path.services import status_refresh
     from romashka.touches import services
     from romashka.touches.choices import CancelReason, Group, TaskState
     from romashka.touches.models import Entry, Task
 
-    call_command("migrate", verbosity=0)
-    if database_is_empty():
-        if not args.build:
-            sys.exit("The database is empty: load the demo (romashka demo --size medium) or pass --build.")
-        started = time.perf_counter()
-        demo_network_create(size="medium", seed=7)
-        print(f"medium demo loaded in {time.perf_counter() - started:.0f} s")
-    organisation = Organisation.objects.get()
     last_day = StatusSnapshot.objects.filter(organisation=organisation).aggregate(d=Max("as_of"))["d"]
     day = last_day + timedelta(days=1)
     purchases = _a_days_purchases(organisation, day)
