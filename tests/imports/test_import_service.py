@@ -230,3 +230,33 @@ def test_a_reference_that_does_not_exist_fails_the_import_and_writes_nothing(tmp
             assert cursor.fetchone()[0] == 1  # switched back on
     monkeypatch.setattr(services, "_locations", real_locations)
     assert file_import(organisation=organisation, path=path, refresh=False)["added"] == 4
+
+
+def test_a_failure_while_the_rows_are_computed_stops_the_copy_and_leaves_the_table_as_before(tmp_path, organisation):
+    """The rows go to the database while DuckDB still computes them (PostgreSQL: a producer thread feeds
+    COPY); a value DuckDB cannot compute halfway through raises its error here (through Arrow's reader: an
+    OSError), nothing of the table is written, and the connection goes on working."""
+    import duckdb
+    from django.db import transaction
+
+    from romashka.imports import services
+    from romashka.ingest.tables import read_table
+
+    location = Location.objects.filter(organisation=organisation).first()
+    before = Party.objects.count()
+    columns = services._columns(Party, services.PARTY_FIELDS)
+    # 200,000 good rows, then one whose name cannot be computed: several batches have gone out by then.
+    select = (
+        f"SELECT {organisation.pk}, 'person', CASE WHEN i < 200000 THEN 'guest ' || i ELSE "  # noqa: S608
+        "CAST(error('no name for this row') AS VARCHAR) END, 'X-' || i, NULL, NULL, '', '', '', '', "
+        f"'{services._now_text()}' FROM range(200001) t(i)"
+    )
+    with (
+        read_table(purchases_file(tmp_path, location.code)) as parsed,
+        pytest.raises((duckdb.Error, OSError), match="no name for this row"),
+        transaction.atomic(),
+    ):
+        services._copy_into(parsed, services._quoted_table(Party), columns, select, rows=200001,
+                            progress=services._no_progress, stage="clients")
+    assert Party.objects.count() == before
+    assert Party.objects.filter(external_id="X-1").count() == 0
