@@ -350,10 +350,11 @@ def _text(amount: Decimal | None) -> str | None:
     return None if amount is None else str(amount)
 
 
-def _costs_as_of(organisation_id: int):
+def _client_figures_rebuild(organisation_id: int) -> None:
+    """The clients' figures again after a cost changed, as of the day they are shown for."""
     from romashka.discovery.selectors import figures_as_of
 
-    return figures_as_of(organisation_id)
+    client_figures_refresh(organisation_id=organisation_id, as_of=figures_as_of(organisation_id))
 
 
 @transaction.atomic
@@ -388,7 +389,7 @@ def category_cost_set(*, user, category: str, location_id: int | None, cost_perc
     cost, _created = CategoryCost.objects.update_or_create(
         organisation_id=scope.organisation_id, category=category, location=location,
         defaults={"cost_percent": percent})
-    client_figures_refresh(organisation_id=scope.organisation_id, as_of=_costs_as_of(scope.organisation_id))
+    _client_figures_rebuild(scope.organisation_id)
     return cost
 
 
@@ -397,4 +398,4 @@ def category_cost_delete(*, user, cost_id: int) -> None:
     scope = require(user, Capability.MANAGE_SETTINGS)
     deleted, _rows = CategoryCost.objects.filter(pk=cost_id, organisation_id=scope.organisation_id).delete()
     if deleted:
-        client_figures_refresh(organisation_id=scope.organisation_id, as_of=_costs_as_of(scope.organisation_id))
+        _client_figures_rebuild(scope.organisation_id)

@@ -282,11 +282,10 @@ def _insert_new(parsed: ParsedFile, model, fields: list[str], select_sql: str, *
     # anything the filter cannot see. SQLite's conflict check is the same index lookup, so it has none.
     key = _unique_key(model, fields) if connection.vendor == "postgresql" else None
     new_only = "true"
-    if key:
-        match = " AND ".join(f"t.{connection.ops.quote_name(c)} = s.{connection.ops.quote_name(c)}" for c in key)
-        new_only = f"NOT EXISTS (SELECT 1 FROM {table} t WHERE {match})"  # noqa: S608
     with connection.cursor() as cursor:
         if key:
+            match = " AND ".join(f"t.{connection.ops.quote_name(c)} = s.{connection.ops.quote_name(c)}" for c in key)
+            new_only = f"NOT EXISTS (SELECT 1 FROM {table} t WHERE {match})"  # noqa: S608
             cursor.execute(f"ANALYZE {stage_table}")  # its size, so that the planner picks the join well
         cursor.execute(
             f"INSERT INTO {table} ({quoted}) SELECT {quoted} FROM {stage_table} s WHERE {new_only} "  # noqa: S608
