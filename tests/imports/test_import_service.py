@@ -5,7 +5,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 import pytest
-from django.db import connection
+from django.db import connection, transaction
 
 from romashka.core.models import Channel, Employee, Location, Organisation, Party
 from romashka.imports.services import ImportOptions, file_import
@@ -202,23 +202,48 @@ def test_rows_are_staged_before_the_write_transaction_which_is_a_few_statements(
 
 
 @pytest.mark.django_db(transaction=True)
-def test_a_reference_that_does_not_exist_fails_the_import_and_writes_nothing(tmp_path, monkeypatch):
-    """Outside any transaction the write runs with SQLite's per-row foreign-key lookups off; the set-wise
-    check before the commit (SQLite) or the constraints rebuilt after the load (PostgreSQL) still refuse
-    a location that does not exist, and nothing stays behind."""
+@pytest.mark.parametrize("missing", ["location", "client"])
+@pytest.mark.parametrize("first_load", [False, True], ids=["small", "first-load"])
+def test_a_reference_that_does_not_exist_fails_the_import_and_writes_nothing(tmp_path, monkeypatch, missing,
+                                                                               first_load):
+    """Where the database does not look row by row, the import checks the references itself: SQLite writes
+    with its per-row foreign-key lookups off, and a first load into PostgreSQL (``first_load``: every
+    table's keys dropped and taken back NOT VALID) leaves the rows it loaded to the import's set-wise check.
+    A location or a client that does not exist fails the import either way, and nothing stays behind."""
     from django.db import IntegrityError
 
     from romashka.imports import services
 
     organisation = Organisation.objects.create(name="Блинные")
     location = Location.objects.create(organisation=organisation, code="MSK-01", name="Блинная", city="Москва")
-    real_locations = services._locations
+    if first_load:  # a four-row file takes the path of a history's first load of millions
+        monkeypatch.setattr(services, "BULK_REBUILD_MIN_ROWS", 1)
+    if missing == "location":
+        real_locations = services._locations
 
-    def wrong_locations(parsed, org):
-        real_locations(parsed, org)
-        parsed.connection.execute("UPDATE location_ids SET location_id = location_id + 1000")
+        def wrong(parsed, org):
+            real_locations(parsed, org)
+            parsed.connection.execute("UPDATE location_ids SET location_id = location_id + 1000")
 
-    monkeypatch.setattr(services, "_locations", wrong_locations)
+        monkeypatch.setattr(services, "_locations", wrong)
+    elif connection.vendor == "sqlite":
+        real_map = services.PurchasesWriter._sqlite_party_map
+
+        def wrong(self):
+            real_map(self)
+            with connection.cursor() as cursor:
+                cursor.execute("UPDATE temp.import_party_map SET party_id = party_id + 100000 WHERE ordinal = 1")
+
+        monkeypatch.setattr(services.PurchasesWriter, "_sqlite_party_map", wrong)
+    else:
+        real_clients = services.PurchasesWriter._copy_clients
+
+        def wrong(self):
+            added = real_clients(self)
+            self.sql("UPDATE customer_parties SET party_id = party_id + 100000 WHERE ordinal = 1")
+            return added
+
+        monkeypatch.setattr(services.PurchasesWriter, "_copy_clients", wrong)
     path = purchases_file(tmp_path, location.code)
     with pytest.raises(IntegrityError):
         file_import(organisation=organisation, path=path, refresh=False)
@@ -228,8 +253,17 @@ def test_a_reference_that_does_not_exist_fails_the_import_and_writes_nothing(tmp
         with connection.cursor() as cursor:
             cursor.execute("PRAGMA foreign_keys")
             assert cursor.fetchone()[0] == 1  # switched back on
-    monkeypatch.setattr(services, "_locations", real_locations)
+    monkeypatch.undo()
+    if first_load:
+        monkeypatch.setattr(services, "BULK_REBUILD_MIN_ROWS", 1)
     assert file_import(organisation=organisation, path=path, refresh=False)["added"] == 4
+    if connection.vendor == "postgresql" and first_load:
+        with connection.cursor() as cursor:  # the keys are back, and refuse a wrong client from now on
+            cursor.execute("SELECT count(*) FROM pg_constraint WHERE contype = 'f' AND conrelid = "
+                           "'path_purchase'::regclass AND NOT convalidated")
+            assert cursor.fetchone()[0] == 4
+        with pytest.raises(IntegrityError), transaction.atomic():
+            Purchase.objects.filter(organisation=organisation).update(party_id=10**9)
 
 
 def test_a_failure_while_the_rows_are_computed_stops_the_copy_and_leaves_the_table_as_before(tmp_path, organisation):
@@ -237,7 +271,6 @@ def test_a_failure_while_the_rows_are_computed_stops_the_copy_and_leaves_the_tab
     COPY); a value DuckDB cannot compute halfway through raises its error here (through Arrow's reader: an
     OSError), nothing of the table is written, and the connection goes on working."""
     import duckdb
-    from django.db import transaction
 
     from romashka.imports import services
     from romashka.ingest.tables import read_table

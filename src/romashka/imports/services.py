@@ -19,6 +19,7 @@ import os
 from collections.abc import Callable
 from contextlib import nullcontext, suppress
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 
 from django.db import IntegrityError, connection, transaction
@@ -248,7 +249,7 @@ def _sqlite_insert(target, table: str, columns: list[str], source, select_sql: s
 
 
 def _insert_new(parsed: ParsedFile, model, fields: list[str], select_sql: str, *, rows: int, progress: Progress,
-                stage: str, table_is_empty: bool = False) -> int:
+                stage: str, table_is_empty: bool = False, references_checked: Callable[[], None] | None = None) -> int:
     """Inserts the rows, skipping those that break a unique constraint (already stored); returns the added count.
 
     An empty table takes the rows directly with its indexes rebuilt once afterwards (the first
@@ -265,7 +266,7 @@ def _insert_new(parsed: ParsedFile, model, fields: list[str], select_sql: str, *
             # as long for 10M keys (measured 2026-12-02); whatever the server's own setting, this one.
             with connection.cursor() as cursor:
                 cursor.execute("SET LOCAL maintenance_work_mem = '64MB'")
-        with secondary_indexes_deferred(model):
+        with secondary_indexes_deferred(model, references_checked=references_checked):
             _copy_into(parsed, table, columns, select_sql, rows=rows, progress=progress, stage=stage)
         return rows
     stage_table = connection.ops.quote_name(f"import_stage_{model._meta.db_table}")
@@ -482,6 +483,7 @@ class PurchasesWriter(_Writer):
 
     FIELDS = ["organisation", "party", "location", "occurred_at", "purchased_on", "amount", "source", "receipt_ref",
               "category", "batch"]
+    parties_checked = False
 
     def prepare(self) -> None:
         parsed, org = self.parsed, self.organisation
@@ -610,7 +612,8 @@ class PurchasesWriter(_Writer):
         self.progress("clients", 0, self.new_count)
         big = accepted >= BULK_REBUILD_MIN_ROWS
         party_rebuild = big and self.new_count > Party.objects.count()
-        with secondary_indexes_deferred(Party) if party_rebuild else nullcontext():
+        checked = partial(self._check_keys, parties=False)
+        with secondary_indexes_deferred(Party, references_checked=checked) if party_rebuild else nullcontext():
             clients_added = self._sqlite_clients() if connection.vendor == "sqlite" else self._copy_clients()
         if connection.vendor == "sqlite":
             self._sqlite_party_map()  # with the clients' unique index back in place
@@ -619,7 +622,7 @@ class PurchasesWriter(_Writer):
         table_is_empty = not Purchase.objects.exists()
         fields = self.FIELDS
         if connection.vendor == "sqlite":
-            self._sqlite_check_keys(batch)
+            self._check_keys(batch=batch)
             added = self._sqlite_purchases(batch, table_is_empty=table_is_empty)
         else:
             select = (
@@ -628,7 +631,8 @@ class PurchasesWriter(_Writer):
                 "JOIN customer_parties p ON p.ordinal = r.ordinal"
             )
             added = _insert_new(parsed, Purchase, fields, select, rows=accepted, progress=self.progress,
-                                stage="purchases", table_is_empty=table_is_empty)
+                                stage="purchases", table_is_empty=table_is_empty,
+                                references_checked=partial(self._check_keys, batch=batch))
         roles = self._guest_roles(rebuild=big and party_rebuild)
         ImportBatch.objects.filter(pk=batch.pk).update(rows_accepted=accepted)
         if table_is_empty and connection.vendor == "postgresql":
@@ -673,27 +677,51 @@ class PurchasesWriter(_Writer):
                 [self.organisation.pk],
             )
 
-    def _sqlite_check_keys(self, batch: ImportBatch) -> None:
-        """Every reference the purchases and the guest roles will hold exists (see :meth:`write_context`).
+    def _check_keys(self, *, batch: ImportBatch | None = None, parties: bool = True) -> None:
+        """Every reference the clients, purchases and guest roles will hold exists, where the database does
+        not look row by row (see :meth:`write_context`; PostgreSQL: core.bulk.secondary_indexes_deferred).
 
-        The rows take their client from ``import_party_map``, their location from the file's few distinct
-        locations, the organisation and the batch as constants: checking those is checking every row.
+        The rows take their client from the customers' map (``customer_parties``), their location from
+        the file's few distinct locations, the organisation and the batch as constants: checking those is
+        checking every row. The clients are checked once per import: the first check runs under locks that
+        keep them until the commit.
         """
-        with connection.cursor() as cursor:
-            cursor.execute(
-                f"SELECT count(*) FROM temp.import_party_map m WHERE NOT EXISTS ("  # noqa: S608
-                f"SELECT 1 FROM {_quoted_table(Party)} p WHERE p.id = m.party_id)"
-            )
-            missing_parties = cursor.fetchone()[0]
+        missing_parties = 0
+        if parties and not self.parties_checked:
+            missing_parties = self._missing_parties()
+            self.parties_checked = True
         locations = {row[0] for row in self.sql("SELECT location_id FROM location_ids").fetchall()} if (
             "location" in self.parsed.mapping) else set()
-        known = set(Location.objects.filter(pk__in=locations).values_list("pk", flat=True))
-        if missing_parties or known != locations or not ImportBatch.objects.filter(pk=batch.pk).exists() or (
-                not Organisation.objects.filter(pk=self.organisation.pk).exists()):
+        known = set(Location.objects.filter(organisation=self.organisation, pk__in=locations).values_list("pk", flat=True))
+        if missing_parties or known != locations or (batch is not None and not ImportBatch.objects.filter(
+                pk=batch.pk).exists()) or not Organisation.objects.filter(pk=self.organisation.pk).exists():
             raise IntegrityError(
                 f"import: {missing_parties} clients and {len(locations - known)} locations the rows refer to do not "
                 "exist; nothing was written"
             )
+
+    def _missing_parties(self) -> int:
+        """How many of the customers' party ids are no client in the database."""
+        party_table = _quoted_table(Party)
+        if connection.vendor == "sqlite":
+            with connection.cursor() as cursor:
+                cursor.execute(
+                    f"SELECT count(*) FROM temp.import_party_map m WHERE NOT EXISTS ("  # noqa: S608
+                    f"SELECT 1 FROM {party_table} p WHERE p.id = m.party_id)"
+                )
+                return cursor.fetchone()[0]
+        count = self.sql("SELECT count(DISTINCT party_id) FROM customer_parties").fetchall()[0][0]
+        with connection.cursor() as cursor:
+            cursor.execute("CREATE TEMP TABLE import_check_parties (party_id bigint) ON COMMIT DROP")
+            _copy_into(self.parsed, "import_check_parties", ["party_id"], "SELECT DISTINCT party_id FROM customer_parties",
+                       rows=count, progress=_no_progress, stage="checking")
+            cursor.execute(
+                f"SELECT count(*) FROM import_check_parties c WHERE NOT EXISTS ("  # noqa: S608
+                f"SELECT 1 FROM {party_table} p WHERE p.id = c.party_id)"
+            )
+            missing = cursor.fetchone()[0]
+            cursor.execute("DROP TABLE import_check_parties")
+        return missing
 
     def _sqlite_purchases(self, batch: ImportBatch, *, table_is_empty: bool) -> int:
         columns = ", ".join(connection.ops.quote_name(c) for c in _columns(Purchase, self.FIELDS))
@@ -722,7 +750,7 @@ class PurchasesWriter(_Writer):
                 for name in ("import_party_map", "import_purchases", "import_customers", "import_new_clients"):
                     cursor.execute(f"DROP TABLE IF EXISTS temp.{name}")
             return added
-        with secondary_indexes_deferred(PartyRole) if rebuild else nullcontext():
+        with secondary_indexes_deferred(PartyRole, references_checked=self._check_keys) if rebuild else nullcontext():
             return _ensure_roles("SELECT party_id FROM customer_parties", self.parsed, PartyKind.GUEST.value,
                                  self.organisation)
 
