@@ -37,3 +37,19 @@ def test_a_failed_load_restores_the_indexes(demo_network):
     after = _purchase_constraints()
     assert set(after) == set(before)
     _assert_all_present(after)
+
+
+@pytest.mark.django_db
+def test_receipt_numbers_and_sources_compare_byte_by_byte():
+    """The receipt constraint sorts them when it is rebuilt after a load: bytewise, without strcoll."""
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute(
+                "SELECT column_name, collation_name FROM information_schema.columns WHERE table_name = %s "
+                "AND column_name IN ('receipt_ref', 'source', 'category') ORDER BY column_name",
+                [Purchase._meta.db_table],
+            )
+            assert cursor.fetchall() == [("category", None), ("receipt_ref", "C"), ("source", "C")]
+        else:  # SQLite's default collation, BINARY, is byte by byte already
+            cursor.execute("SELECT sql FROM sqlite_master WHERE type = 'table' AND name = %s", [Purchase._meta.db_table])
+            assert "COLLATE" not in cursor.fetchone()[0].upper()

@@ -9,6 +9,7 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from romashka.core.choices import Gender, PartyForm
+from romashka.core.fields import CodeField
 from romashka.core.models import Location, Organisation, Party
 from romashka.path.choices import Status
 
@@ -53,8 +54,8 @@ class Purchase(models.Model):
     # The local calendar day in the organisation's time zone: the unit of the client's path.
     purchased_on = models.DateField(_("purchase day"))
     amount = models.DecimalField(_("amount"), max_digits=14, decimal_places=2)
-    source = models.CharField(_("source"), max_length=100, default="manual")
-    receipt_ref = models.CharField(_("receipt"), max_length=100)
+    source = CodeField(_("source"), max_length=100, default="manual")
+    receipt_ref = CodeField(_("receipt"), max_length=100)
     category = models.CharField(_("product category"), max_length=100, blank=True)
     batch = models.ForeignKey(ImportBatch, on_delete=models.SET_NULL, null=True, blank=True, related_name="purchases")
 
