@@ -276,3 +276,28 @@ def test_preview_head_keeps_a_quoted_value_spanning_the_cut_whole(tmp_path):
     shown = preview(path, head_rows=12)  # 12 + 30 lines of header search: the cut falls inside the value
     assert shown["summary"]["rejected"] == 0
     assert shown["summary"]["rows"] == 41
+
+
+@pytest.mark.parametrize("extra_column", ["Примечание", "rowid"])
+def test_row_numbers_stay_the_file_lines_when_duckdb_reads_a_large_file_in_parallel(tmp_path, extra_column):
+    """A row's number comes from its position in the table DuckDB read (its rowid, unless a column of the
+    file is called so): over many blocks read by two threads, every row keeps its own line."""
+    import numpy as np
+    import pyarrow.compute as pc
+
+    rows = 1_500_000
+    numbers = pa.array(np.arange(rows)).cast(pa.string())
+    lines = pc.binary_join_element_wise(pc.utf8_lpad(numbers, 7, "0"), "01.02.2024", "5", numbers, "x", ";")
+    body = lines.to_pylist()
+    body[900_000] = "bad;line"  # the wrong number of columns: rejected, and the lines after it stay right
+    body.insert(1_200_000, "")  # a blank line is skipped, and counted as a line
+    path = tmp_path / "large.csv"
+    path.write_text(f"Номер карты;Дата чека;Сумма;Номер чека;{extra_column}\n" + "\n".join(body) + "\n",
+                    encoding="utf-8")
+    with read_table(path, kind="purchases", threads=2) as parsed:
+        # Row k of the file (line k + 2, one more after the blank line) carries receipt k.
+        wrong = parsed.connection.execute(
+            "SELECT count(*) FROM accepted WHERE row_number <> CAST(receipt_ref AS BIGINT) + 2 "
+            "+ (CAST(receipt_ref AS BIGINT) >= 1200000)::INT").fetchall()[0][0]
+        assert (parsed.summary()["accepted"], wrong) == (rows - 1, 0)
+        assert [(r["row"], r["reason"]) for r in parsed.rejected_rows()] == [(900_002, "wrong_column_count")]

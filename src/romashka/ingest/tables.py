@@ -536,7 +536,7 @@ def _read_csv_raw(connection, path: Path, source: str, kind: str | None, overrid
     columns = "{" + ", ".join(f"{v.sql_text(name)}: 'VARCHAR'" for name in names) + "}"
     try:
         connection.execute(
-            f"CREATE TEMP TABLE raw AS SELECT *, row_number() OVER () - 1 AS _index FROM read_csv({v.sql_text(str(path))}, header = false, "  # noqa: S608
+            f"CREATE TEMP TABLE raw AS SELECT * FROM read_csv({v.sql_text(str(path))}, header = false, "  # noqa: S608
             f"skip = {header_index + 1}, delim = {v.sql_text(delimiter)}, quote = '\"', escape = '\"', "
             f"columns = {columns}, auto_detect = false, store_rejects = true, rejects_table = 'csv_rejects', "
             f"rejects_scan = 'csv_reject_scans', max_line_size = 10000000, strict_mode = true, "
@@ -616,20 +616,29 @@ def _number_csv_lines(connection, path: Path, first_data_line: int) -> None:
     skipped = sorted(set(rejected_lines) | set(blank))
     # The i-th row read sits on the i-th line (from first_data_line) that was neither blank nor rejected.
     gaps = [line - first_data_line - index for index, line in enumerate(skipped)]
-    # ``raw`` was read with _index, the row's position; usually no line was skipped and a view numbers them.
-    connection.execute("ALTER TABLE raw RENAME TO raw_numbered")
+    # A row's position in ``raw`` is its rowid: the table keeps the file's order (insertion order), and a
+    # row_number() window over ten million rows cost as much again as reading them. Usually no line was
+    # skipped and a view numbers them.
+    names = [row[0] for row in connection.execute("DESCRIBE raw").fetchall()]
+    if any(name.casefold() == "rowid" for name in names):  # a column of the file hides the rowid
+        connection.execute("CREATE TEMP TABLE raw_numbered AS SELECT *, row_number() OVER () - 1 AS _position FROM raw")
+        connection.execute("DROP TABLE raw")
+        position, own = "_position", " EXCLUDE (_position)"
+    else:
+        connection.execute("ALTER TABLE raw RENAME TO raw_numbered")
+        position, own = "rowid", ""
     if gaps:
         connection.register("reject_shifts", pa.table({"shift": pa.array(gaps, pa.int64())}))
         connection.execute(
-            f"CREATE TEMP TABLE raw AS SELECT r.* EXCLUDE (_index), r._index + {first_data_line} + "  # noqa: S608
-            f"coalesce((SELECT count(*) FROM reject_shifts s WHERE s.shift <= r._index), 0) AS _line "
-            f"FROM raw_numbered r ORDER BY r._index"
+            f"CREATE TEMP TABLE raw AS SELECT r.*{own}, r.{position} + {first_data_line} + "  # noqa: S608
+            f"coalesce((SELECT count(*) FROM reject_shifts s WHERE s.shift <= r.{position}), 0) AS _line "
+            f"FROM raw_numbered r ORDER BY r.{position}"
         )
         connection.unregister("reject_shifts")
         connection.execute("DROP TABLE raw_numbered")
     else:
         connection.execute(
-            f"CREATE TEMP VIEW raw AS SELECT * EXCLUDE (_index), _index + {first_data_line} AS _line FROM raw_numbered"  # noqa: S608
+            f"CREATE TEMP VIEW raw AS SELECT *{own}, {position} + {first_data_line} AS _line FROM raw_numbered"  # noqa: S608
         )
     if shifts is None:
         return
