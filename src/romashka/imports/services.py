@@ -28,6 +28,7 @@ from django.utils import timezone
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
 
+from romashka.core import pgcopy
 from romashka.core.bulk import secondary_indexes_deferred
 from romashka.core.choices import ChannelKind, PartyForm, PartyKind
 from romashka.core.models import Channel, Department, Employee, Location, Organisation, Party, PartyRole
@@ -169,10 +170,10 @@ def _postgres_copy(parsed: ParsedFile, table: str, columns: list[str], select_sq
                    progress: Progress, stage: str) -> None:
     """COPY … FROM STDIN fed while DuckDB still computes: the two use both cores.
 
-    A thread turns DuckDB's Arrow batches into CSV (both release the GIL) and queues a few of them;
-    this thread sends them. NULL goes unquoted and every value quoted, so an empty text stays an
-    empty text. An error on either side stops both: the producer's is raised here, and a failed
-    COPY makes the producer stop at its next batch.
+    A thread turns DuckDB's Arrow batches into COPY's binary format (core.pgcopy; CSV when a column's
+    type has no binary encoding here) and queues a few of them; this thread sends them. Both release
+    the GIL for most of their work. An error on either side stops both: the producer's is raised here,
+    and a failed COPY makes the producer stop at its next batch.
     """
     import queue
     import threading
@@ -180,23 +181,33 @@ def _postgres_copy(parsed: ParsedFile, table: str, columns: list[str], select_sq
     import pyarrow as pa
     import pyarrow.csv as pacsv
 
-    quoted = ", ".join(connection.ops.quote_name(c) for c in columns)
-    options = pacsv.WriteOptions(include_header=False, quoting_style="all_valid")
+    # DuckDB's temporary tables belong to its connection: the producer uses it while this thread only
+    # sends, and is joined before anything else reads it.
+    reader = parsed.connection.sql(select_sql).to_arrow_reader(FETCH_ROWS)
+    binary = pgcopy.plan(reader.schema, _postgres_columns(table, columns))
+    if binary is not None:
+        names, copy_format, encode = binary.names, "binary", binary.encode
+    else:
+        # NULL goes unquoted and every value quoted, so an empty text stays an empty text.
+        options = pacsv.WriteOptions(include_header=False, quoting_style="all_valid")
+
+        def encode(batch):
+            sink = pa.BufferOutputStream()
+            pacsv.write_csv(pa.Table.from_batches([batch]), sink, options)
+            return sink.getvalue()
+
+        names, copy_format = columns, "csv"
+    quoted = ", ".join(connection.ops.quote_name(c) for c in names)
     blocks: queue.Queue = queue.Queue(maxsize=4)
     stop = threading.Event()
     failure: list[BaseException] = []
-    # DuckDB's temporary tables belong to its connection: the producer uses it while this thread only
-    # sends, and is joined before anything else reads it.
-    source = parsed.connection
 
     def produce() -> None:
         try:
-            for batch in source.sql(select_sql).to_arrow_reader(FETCH_ROWS):
+            for batch in reader:
                 if stop.is_set():
                     return
-                sink = pa.BufferOutputStream()
-                pacsv.write_csv(pa.Table.from_batches([batch]), sink, options)
-                blocks.put((batch.num_rows, sink.getvalue()))
+                blocks.put((batch.num_rows, encode(batch)))
         except BaseException as error:  # noqa: BLE001 - handed to the consumer, which raises it
             failure.append(error)
         finally:
@@ -207,7 +218,9 @@ def _postgres_copy(parsed: ParsedFile, table: str, columns: list[str], select_sq
         producer.start()
         sent = 0
         try:
-            with cursor.cursor.copy(f"COPY {table} ({quoted}) FROM STDIN WITH (FORMAT csv)") as copy:
+            with cursor.cursor.copy(f"COPY {table} ({quoted}) FROM STDIN WITH (FORMAT {copy_format})") as copy:
+                if binary is not None:
+                    copy.write(pgcopy.SIGNATURE)
                 while (block := blocks.get()) is not None:
                     count, data = block
                     copy.write(data)
@@ -215,14 +228,27 @@ def _postgres_copy(parsed: ParsedFile, table: str, columns: list[str], select_sq
                     progress(stage, sent, rows)
                 if failure:
                     raise failure[0]
+                if binary is not None:
+                    copy.write(pgcopy.TRAILER)
         finally:
             stop.set()
             while producer.is_alive():  # unblock a producer waiting on a full queue
                 with suppress(queue.Empty):
                     blocks.get(timeout=0.1)
             producer.join()
+            reader.close()
     if failure:
         raise failure[0]
+
+
+def _postgres_columns(table: str, columns: list[str]) -> list[pgcopy.Column]:
+    """The target columns' types and NOT NULL, in the order given."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT attname, format_type(atttypid, atttypmod), attnotnull FROM pg_attribute "
+            "WHERE attrelid = %s::regclass AND attnum > 0 AND NOT attisdropped", [table])
+        found = {name: pgcopy.Column(name, pg_type, not_null) for name, pg_type, not_null in cursor.fetchall()}
+    return [found[name] for name in columns]
 
 
 def _sqlite_insert(target, table: str, columns: list[str], source, select_sql: str, *, rows: int,
@@ -507,7 +533,7 @@ class PurchasesWriter(_Writer):
             "WHERE external_id NOT IN (SELECT external_id FROM party_ids) ORDER BY ordinal"
         )
         self.new_count = self.sql("SELECT count(*) FROM new_clients").fetchall()[0][0]
-        self.sql(f"CREATE TEMP VIEW purchase_rows AS {self._rows_sql()}")
+        self.sql(f"CREATE TEMP VIEW purchase_rows AS {self._rows_sql(typed=connection.vendor == 'postgresql')}")
         if connection.vendor == "sqlite":
             self._stage_sqlite()
 
@@ -521,8 +547,12 @@ class PurchasesWriter(_Writer):
             return connection.constraint_checks_disabled()
         return nullcontext()
 
-    def _rows_sql(self) -> str:
-        """The purchases as the database stores them, with the customer's ordinal for the client."""
+    def _rows_sql(self, *, typed: bool) -> str:
+        """The purchases as the database stores them, with the customer's ordinal for the client.
+
+        ``typed``: the moment as a TIMESTAMPTZ, the day as a DATE and the amount as a DECIMAL, for
+        PostgreSQL's binary COPY; otherwise as the text SQLite stores.
+        """
         has = self.parsed.mapping.__contains__
         accepted = self.parsed.summary()["accepted"]
         # The key that makes a re-import add nothing (see the module's docstring).
@@ -561,11 +591,16 @@ class PurchasesWriter(_Writer):
         location = "l.location_id" if has("location") else "NULL"
         location_join = LOCATION_JOIN if has("location") else ""
         category = "coalesce(category, '')" if has("category") else "''"
+        if typed:
+            moment = f"timezone({v.sql_text(self.organisation.time_zone)}, occurred_at)"
+            day, amount = "CAST(occurred_at AS DATE)", "amount"
+        else:
+            moment = _utc_text_sql("occurred_at", self.organisation.time_zone)
+            day, amount = "strftime(occurred_at, '%Y-%m-%d')", "CAST(amount AS VARCHAR)"
         numbered = f"(SELECT *, {', '.join(numbers)} FROM accepted) accepted" if numbers else "accepted"  # noqa: S608
         return (
             f"SELECT c.ordinal, {location} AS location_id, "  # noqa: S608
-            f"{_utc_text_sql('occurred_at', self.organisation.time_zone)} AS occurred_at, "
-            f"strftime(occurred_at, '%Y-%m-%d') AS purchased_on, CAST(amount AS VARCHAR) AS amount, "
+            f"{moment} AS occurred_at, {day} AS purchased_on, {amount} AS amount, "
             f"{receipt} AS receipt_ref, {category} AS category "
             f"FROM {numbered} JOIN customers c ON c.external_id = accepted.customer_id {location_join}"
         )
