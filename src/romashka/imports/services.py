@@ -336,11 +336,8 @@ def _unique_key(model, fields: list[str]) -> list[str] | None:
 
 
 def _utc_text_sql(column: str, zone: str) -> str:
-    """A wall-clock TIMESTAMP in ``zone`` as the UTC text both databases take for an aware datetime."""
-    suffix = "+00" if connection.vendor == "postgresql" else ""
-    return (
-        f"strftime(timezone('UTC', timezone({v.sql_text(zone)}, {column})), '%Y-%m-%d %H:%M:%S') || {v.sql_text(suffix)}"
-    )
+    """A wall-clock TIMESTAMP in ``zone`` as the UTC text SQLite stores for an aware datetime."""
+    return f"strftime(timezone('UTC', timezone({v.sql_text(zone)}, {column})), '%Y-%m-%d %H:%M:%S')"
 
 
 def _now_text() -> str:
