@@ -184,7 +184,11 @@ def _postgres_copy(parsed: ParsedFile, table: str, columns: list[str], select_sq
     # DuckDB's temporary tables belong to its connection: the producer uses it while this thread only
     # sends, and is joined before anything else reads it.
     reader = parsed.connection.sql(select_sql).to_arrow_reader(FETCH_ROWS)
-    binary = pgcopy.plan(reader.schema, _postgres_columns(table, columns))
+    try:
+        binary = pgcopy.plan(reader.schema, _postgres_columns(table, columns))
+    except BaseException:
+        reader.close()
+        raise
     if binary is not None:
         names, copy_format, encode = binary.names, "binary", binary.encode
     else:
