@@ -47,23 +47,28 @@ def _base(pg_type: str) -> str:
     return pg_type.split("(", 1)[0].strip()
 
 
+def _short_decimal(arrow_type: pa.DataType) -> bool:
+    """A decimal whose unscaled value fits 64 bits and whose fraction fits one numeric digit."""
+    return pa.types.is_decimal(arrow_type) and arrow_type.bit_width == 128 and (
+        arrow_type.precision <= 18 and 0 <= arrow_type.scale <= 4)
+
+
+# PostgreSQL's fixed-width types: the Arrow types they are written from.
+FIXED_FROM = {
+    "bigint": pa.types.is_integer, "integer": pa.types.is_integer, "smallint": pa.types.is_integer,
+    "boolean": pa.types.is_boolean, "timestamp with time zone": pa.types.is_timestamp, "date": pa.types.is_date32,
+    "numeric": _short_decimal,
+}
+TEXTS = ("character varying", "text", "character")
+
+
 def _width(arrow_type: pa.DataType, pg_type: str) -> int | None:
     """Bytes of a value of this pair, 0 for a variable width, None when the pair is not supported."""
     base = _base(pg_type)
-    if base in INTEGERS and pa.types.is_integer(arrow_type):
-        return int(INTEGERS[base][-1])
-    if base == "boolean" and pa.types.is_boolean(arrow_type):
-        return 1
-    if base == "timestamp with time zone" and pa.types.is_timestamp(arrow_type):
-        return 8
-    if base == "date" and pa.types.is_date32(arrow_type):
-        return 4
-    if base == "numeric" and pa.types.is_decimal(arrow_type) and arrow_type.bit_width == 128 and (
-            arrow_type.precision <= 18 and 0 <= arrow_type.scale <= 4):
-        return 8 + 2 * NUMERIC_DIGITS
-    if base in ("character varying", "text", "character") and (
-            pa.types.is_string(arrow_type) or pa.types.is_large_string(arrow_type)):
+    if base in TEXTS and (pa.types.is_string(arrow_type) or pa.types.is_large_string(arrow_type)):
         return 0
+    if base in FIXED_FROM and FIXED_FROM[base](arrow_type):
+        return np.dtype(_value_dtype(base)).itemsize
     return None
 
 
@@ -84,10 +89,9 @@ class Plan:
         for position, (index, column, width) in enumerate(self.fixed):
             record[f"n{position}"] = width
             _fill(record, f"v{position}", batch.column(index), column)
-        pieces: list[pa.Array] = []
-        if record.itemsize:
-            pieces.append(pa.FixedSizeBinaryArray.from_buffers(
-                pa.binary(record.itemsize), rows, [None, pa.py_buffer(record)]).cast(pa.binary()))
+        # The record always holds at least the field count.
+        pieces = [pa.FixedSizeBinaryArray.from_buffers(pa.binary(record.itemsize), rows,
+                                                       [None, pa.py_buffer(record)]).cast(pa.binary())]
         for index, column, width in self.variable:
             pieces.extend(_variable(batch.column(index), column, width))
         joined = pc.binary_join_element_wise(*pieces, b"")
@@ -104,14 +108,14 @@ def plan(schema: pa.Schema, columns: Sequence[Column]) -> Plan | None:
             return None
         (fixed if width and column.not_null else variable).append((index, column, width))
     layout: list[tuple] = [("count", ">i2")]
-    for position, (_index, column, width) in enumerate(fixed):
-        layout += [(f"n{position}", ">i4"), (f"v{position}", _value_dtype(column, width))]
+    for position, (_index, column, _size) in enumerate(fixed):
+        layout += [(f"n{position}", ">i4"), (f"v{position}", _value_dtype(_base(column.pg_type)))]
     return Plan(names=[c.name for _i, c, _w in fixed + variable], fixed=fixed, variable=variable,
                 record=np.dtype(layout))
 
 
-def _value_dtype(column: Column, width: int):
-    base = _base(column.pg_type)
+def _value_dtype(base: str):
+    """The numpy type of a value of one of FIXED_FROM's types, in network byte order."""
     if base in INTEGERS:
         return INTEGERS[base]
     if base == "boolean":
@@ -174,7 +178,7 @@ def _variable(values: pa.Array, column: Column, width: int) -> list[pa.Array]:
     """A nullable or variable-width column as binary pieces: length and value (NULL: its length alone)."""
     rows = len(values)
     if width:  # a fixed-width value that may be NULL
-        record = np.empty(rows, dtype=[("n", ">i4"), ("v", _value_dtype(column, width))])
+        record = np.empty(rows, dtype=[("n", ">i4"), ("v", _value_dtype(_base(column.pg_type)))])
         record["n"] = width
         present = values.fill_null(_zero(values.type)) if values.null_count else values
         _fill(record, "v", present, column)

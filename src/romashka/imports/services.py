@@ -746,11 +746,10 @@ class PurchasesWriter(_Writer):
                     f"SELECT 1 FROM {party_table} p WHERE p.id = m.party_id)"
                 )
                 return cursor.fetchone()[0]
-        count = self.sql("SELECT count(DISTINCT party_id) FROM customer_parties").fetchall()[0][0]
         with connection.cursor() as cursor:
             cursor.execute("CREATE TEMP TABLE import_check_parties (party_id bigint) ON COMMIT DROP")
             _copy_into(self.parsed, "import_check_parties", ["party_id"], "SELECT DISTINCT party_id FROM customer_parties",
-                       rows=count, progress=_no_progress, stage="checking")
+                       rows=0, progress=_no_progress, stage="checking")  # no progress shown: no total needed
             cursor.execute(
                 f"SELECT count(*) FROM import_check_parties c WHERE NOT EXISTS ("  # noqa: S608
                 f"SELECT 1 FROM {party_table} p WHERE p.id = c.party_id)"
